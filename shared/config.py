@@ -1,0 +1,200 @@
+"""The one YAML file (``ZHITONG_CONFIG``): directory, SLA policy, API keys and channels.
+
+This module only parses and type-checks the file.  Cross-reference checks (unknown ids,
+overlapping matches) live in the router's ``directory`` module; ``zhitong directory
+validate`` runs both.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.events import Category, Industry, Urgency
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+
+
+def parse_duration(value: Any) -> int:
+    """Return a duration in whole seconds from ``90``, ``"30s"``, ``"4h"`` or ``"1d12h"``."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or text like '4h', '3d', '30s'")
+    if isinstance(value, int | float):
+        seconds = int(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match or not any(match.groups()):
+            raise ValueError(f"{value!r} is not a duration; use e.g. '30s', '15m', '4h', '3d'")
+        days, hours, minutes, secs = (int(g or 0) for g in match.groups())
+        seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContactChannel(_Strict):
+    """Return one way to reach a unit: a named webhook or gateway, or the log."""
+
+    type: Literal["webhook", "gateway", "log"]
+    endpoint: str | None = None
+    to: str | None = None
+    locale: str = "zh-CN"
+
+
+class Member(_Strict):
+    id: str
+    name: str
+    channels: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
+
+
+class BranchMatch(_Strict):
+    platforms: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    stations: list[str] = Field(default_factory=list)
+
+
+class Branch(_Strict):
+    id: str
+    name: str
+    match: BranchMatch = Field(default_factory=BranchMatch)
+    channels: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
+    members: list[Member] = Field(default_factory=list)
+
+
+class Committee(_Strict):
+    id: str
+    name: str
+    industries: list[Industry] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    channels: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
+    departments: dict[Category, list[str]] = Field(default_factory=dict)
+    branches: list[Branch] = Field(default_factory=list)
+
+
+class Unit(_Strict):
+    """Return a unit outside the chain: a department, oversight or the fallback."""
+
+    id: str
+    name: str
+    channels: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
+
+
+class Directory(_Strict):
+    committees: list[Committee] = Field(default_factory=list)
+    departments: list[Unit] = Field(default_factory=list)
+    fallback: Unit
+    oversight: Unit
+
+
+class TierSla(_Strict):
+    ack: Duration
+    resolve: Duration
+
+
+class UrgencySla(_Strict):
+    member: TierSla
+    branch: TierSla
+    committee: TierSla
+
+
+def _default_urgency_table() -> dict[Urgency, UrgencySla]:
+    hour, day = 3600, 86400
+
+    def table(m: tuple[int, int], b: tuple[int, int], c: tuple[int, int]) -> UrgencySla:
+        return UrgencySla(
+            member=TierSla(ack=m[0], resolve=m[1]),
+            branch=TierSla(ack=b[0], resolve=b[1]),
+            committee=TierSla(ack=c[0], resolve=c[1]),
+        )
+
+    return {
+        Urgency.CRITICAL: table((hour, day), (2 * hour, 2 * day), (4 * hour, 3 * day)),
+        Urgency.HIGH: table((2 * hour, 2 * day), (8 * hour, 4 * day), (day, 7 * day)),
+        Urgency.NORMAL: table((4 * hour, 3 * day), (day, 7 * day), (day, 14 * day)),
+        Urgency.LOW: table((day, 7 * day), (2 * day, 14 * day), (3 * day, 30 * day)),
+    }
+
+
+class WorkingHours(_Strict):
+    """Return a weekly working-time calendar (the default policy is 24×7)."""
+
+    days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO weekdays
+    start: str = "09:00"
+    end: str = "18:00"
+    utc_offset_minutes: int = 480
+
+
+class SlaPolicy(_Strict):
+    urgency: dict[Urgency, UrgencySla] = Field(default_factory=_default_urgency_table)
+    categories: dict[Category, dict[Urgency, UrgencySla]] = Field(default_factory=dict)
+    warning_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    feedback_window: Duration = 72 * 3600
+    overdue_repeat: Duration = 24 * 3600
+    max_extensions: Annotated[int, Field(ge=0)] = 2
+    max_reopens: Annotated[int, Field(ge=0)] = 2
+    calendar: Literal["24x7"] | WorkingHours = "24x7"
+
+
+class ApiKey(_Strict):
+    """Return one upstream source's key: only its SHA-256 is stored."""
+
+    source: str
+    key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    scopes: list[Literal["submit", "act", "read"]]
+
+
+class WebhookEndpoint(_Strict):
+    url: str
+    secrets: list[str] = Field(min_length=1)
+
+
+class GatewayEndpoint(_Strict):
+    """Return an SMS / IM provider reached by an HTTP POST of a rendered body template."""
+
+    url: str
+    body_template: str = '{"to": {{ to | tojson }}, "text": {{ text | tojson }}}'
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Channels(_Strict):
+    webhooks: dict[str, WebhookEndpoint] = Field(default_factory=dict)
+    gateways: dict[str, GatewayEndpoint] = Field(default_factory=dict)
+    worker: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
+
+
+class CivicDuplicates(_Strict):
+    radius_m: Annotated[float, Field(gt=0)] = 50.0
+    window: Duration = 24 * 3600
+
+
+class Config(_Strict):
+    directory: Directory
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    api_keys: list[ApiKey] = Field(default_factory=list)
+    channels: Channels = Field(default_factory=Channels)
+    civic_duplicates: CivicDuplicates = Field(default_factory=CivicDuplicates)
+    retention: Duration = 180 * 86400
+
+
+def load_config(path: Path) -> Config:
+    """Return the parsed configuration file; raise ``ValueError`` explaining what is wrong."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"config {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError(f"config {path} must be a YAML mapping")
+    return Config.model_validate(raw)

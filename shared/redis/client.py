@@ -1,0 +1,13 @@
+"""Redis client factory: ``redis://``, ``rediss://`` (TLS) and ACL users all come from the URL."""
+
+from __future__ import annotations
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+
+def make_client(url: str, max_connections: int = 64) -> Redis:
+    """Return a bytes-mode client whose pool waits for a free connection instead of raising."""
+    # redis-py 8 raises when its pool is exhausted (FASTSTREAM-NOTES); a blocking pool
+    # turns a burst into back-pressure instead of errors.
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+    return Redis(connection_pool=pool)

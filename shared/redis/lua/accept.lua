@@ -1,0 +1,32 @@
+-- accept.lua: accept one grievance exactly once (intake).
+-- Idempotency check, the initial record, the tracking-number index and the XADD to
+-- zt:submitted commit together, so concurrent repeats of one key yield one grievance.
+-- KEYS[1] idempotency hash (or the grievance hash again when there is no key)
+-- KEYS[2] grievance hash   KEYS[3] zt:submitted   KEYS[4] tracking key   KEYS[5] open index
+-- ARGV[1] body hash ('' = no idempotency key)   ARGV[2] grievance id   ARGV[3] tracking no
+-- ARGV[4] grievance JSON   ARGV[5] submitted_at ms   ARGV[6] idempotency TTL seconds
+-- ARGV[7] worker id   ARGV[8] source   ARGV[9] category   ARGV[10] urgency   ARGV[11] anonymous 0/1
+-- Returns {'accepted', id} | {'duplicate', id} | {'conflict', id} | {'retry', ''} when the
+-- random tracking number is taken (the caller draws another).
+if ARGV[1] ~= '' then
+  local existing = redis.call('HMGET', KEYS[1], 'id', 'hash')
+  if existing[1] then
+    if existing[2] ~= ARGV[1] then return {'conflict', existing[1]} end
+    return {'duplicate', existing[1]}
+  end
+end
+if redis.call('EXISTS', KEYS[4]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return {'retry', ''}
+end
+if ARGV[1] ~= '' then
+  redis.call('HSET', KEYS[1], 'id', ARGV[2], 'hash', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
+end
+redis.call('HSET', KEYS[2],
+  'state', 'submitted', 'doc', ARGV[4], 'tracking_no', ARGV[3], 'submitted_at', ARGV[5],
+  'worker_id', ARGV[7], 'source', ARGV[8], 'category', ARGV[9], 'urgency', ARGV[10],
+  'anonymous', ARGV[11], 'seq', 0, 'gen', 0)
+redis.call('SET', KEYS[4], ARGV[2])
+redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), ARGV[2])
+redis.call('XADD', KEYS[3], '*', 'payload', ARGV[4])
+return {'accepted', ARGV[2]}

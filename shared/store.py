@@ -1,0 +1,116 @@
+"""The grievance record in Redis: its field names, the accept step and the read model.
+
+The router owns every change after acceptance (its Lua scripts); intake writes the first
+record atomically with the ``zt:submitted`` entry and reads records for its GET API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+
+from shared.events import Grievance
+from shared.redis.scripts import Scripts
+from shared.streams import Keys
+
+IDEMPOTENCY_TTL_S = 7 * 86400
+
+# Hash fields holding epoch milliseconds (shown as ISO 8601 by the read model).
+TIME_FIELDS = (
+    "submitted_at", "assigned_at", "acked_at", "first_acked_at", "resolved_at", "closed_at",
+    "ack_due", "resolve_due", "paused_at",
+)  # fmt: skip
+JSON_FIELDS = ("doc", "chain", "sla", "departments")
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    """Return a stable hash of a submission body, ignoring its idempotency key."""
+    canonical = {k: v for k, v in body.items() if k != "idempotency_key"}
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    outcome: Literal["accepted", "duplicate", "conflict", "retry"]
+    grievance_id: str
+
+
+async def accept(
+    client: Redis,
+    scripts: Scripts,
+    keys: Keys,
+    grievance: Grievance,
+    *,
+    idempotency_key: str | None,
+    digest: str,
+) -> AcceptResult:
+    """Store ``grievance`` and publish it to ``zt:submitted`` once per idempotency key.
+
+    ``retry`` means the random tracking number was taken: draw a new one and call again.
+    """
+    gkey = keys.grievance(grievance.id)
+    idem = keys.idempotency(grievance.source, idempotency_key) if idempotency_key else gkey
+    submitted_ms = int(grievance.submitted_at.timestamp() * 1000)
+    outcome, gid = await scripts.call(
+        "accept",
+        [idem, gkey, keys.submitted, keys.tracking(grievance.tracking_no), keys.open_index],
+        [
+            digest if idempotency_key else "",
+            grievance.id,
+            grievance.tracking_no,
+            grievance.model_dump_json(exclude_none=True),
+            submitted_ms,
+            IDEMPOTENCY_TTL_S,
+            grievance.worker.id,
+            grievance.source,
+            grievance.category.value,
+            grievance.urgency.value,
+            int(grievance.anonymous),
+        ],
+    )
+    return AcceptResult(outcome.decode(), gid.decode())
+
+
+def _ms_to_iso(value: str) -> str | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def decode_record(raw: dict[bytes, bytes]) -> dict[str, Any]:
+    """Return a grievance hash as a JSON-friendly dict (times as ISO 8601)."""
+    record: dict[str, Any] = {}
+    for key_b, value_b in raw.items():
+        key, value = key_b.decode(), value_b.decode()
+        if key in TIME_FIELDS:
+            record[key] = _ms_to_iso(value)
+        elif key in JSON_FIELDS:
+            record[key] = json.loads(value) if value else None
+        else:
+            record[key] = value
+    return record
+
+
+async def load(
+    client: Redis, keys: Keys, grievance_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """Return a grievance record and its timeline, or ``None`` when unknown."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.grievance(grievance_id))
+        pipe.lrange(keys.timeline(grievance_id), 0, -1)
+        raw, timeline = await pipe.execute()
+    if not raw:
+        return None
+    return decode_record(raw), [json.loads(item) for item in timeline]
+
+
+async def resolve_id(client: Redis, keys: Keys, id_or_tracking_no: str) -> str:
+    """Return the grievance id for an id or a tracking number."""
+    found = await client.get(keys.tracking(id_or_tracking_no))
+    return found.decode() if found else id_or_tracking_no

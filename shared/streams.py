@@ -1,0 +1,116 @@
+"""Every stream, consumer group and key name in one place.
+
+No other module spells a Redis key.  Keys that belong to one grievance carry the
+grievance id in a hash tag (``{id}``) so that, on Redis Cluster, a grievance's hash,
+timeline and action log live in one slot (see README, "Scaling out").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "zt:"
+
+# Consumer groups: one per service that reads a stream.
+GROUP_INTAKE = "intake"
+GROUP_ROUTER = "router"
+GROUP_NOTIFIER = "notifier"
+
+# The single field that carries every stream entry's JSON body (SPEC §3).
+PAYLOAD_FIELD = "payload"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Return stream and key names under one configurable prefix."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    # --- streams (public contract, SPEC §3) ---
+    @property
+    def intake(self) -> str:
+        return f"{self.prefix}intake"
+
+    @property
+    def intake_rejected(self) -> str:
+        return f"{self.prefix}intake.rejected"
+
+    @property
+    def submitted(self) -> str:
+        return f"{self.prefix}submitted"
+
+    @property
+    def actions(self) -> str:
+        return f"{self.prefix}actions"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}events"
+
+    @property
+    def deliveries(self) -> str:
+        return f"{self.prefix}deliveries"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}dlq"
+
+    # --- router state ---
+    def grievance(self, grievance_id: str) -> str:
+        return f"{self.prefix}g:{{{grievance_id}}}"
+
+    def timeline(self, grievance_id: str) -> str:
+        return f"{self.prefix}tl:{{{grievance_id}}}"
+
+    def applied_actions(self, grievance_id: str) -> str:
+        return f"{self.prefix}acts:{{{grievance_id}}}"
+
+    @property
+    def timers(self) -> str:
+        return f"{self.prefix}timers"
+
+    @property
+    def open_index(self) -> str:
+        """Return the sorted set of open grievance ids scored by submission time."""
+        return f"{self.prefix}idx:open"
+
+    @property
+    def closed_index(self) -> str:
+        """Return the sorted set of ended grievance ids scored by end time (retention)."""
+        return f"{self.prefix}idx:ended"
+
+    def round_robin(self, branch_id: str) -> str:
+        return f"{self.prefix}rr:{branch_id}"
+
+    # --- intake ---
+    def idempotency(self, source: str, key: str) -> str:
+        return f"{self.prefix}idem:{source}:{key}"
+
+    def tracking(self, tracking_no: str) -> str:
+        return f"{self.prefix}trk:{tracking_no}"
+
+    def tracking_counter(self, day: str) -> str:
+        return f"{self.prefix}trkseq:{day}"
+
+    def rejected_marker(self, entry_id: str) -> str:
+        return f"{self.prefix}rej:{entry_id}"
+
+    @property
+    def civic_geo(self) -> str:
+        return f"{self.prefix}geo:civic"
+
+    # --- consumer plumbing ---
+    def last_errors(self, stream: str, group: str) -> str:
+        """Return the hash of the last handler error per pending entry id."""
+        return f"{self.prefix}errors:{stream}:{group}"
+
+    # --- notifier ---
+    def delivery(self, event_id: str, recipient: str, channel: str) -> str:
+        return f"{self.prefix}dlv:{event_id}:{recipient}:{channel}"
+
+    @property
+    def retries(self) -> str:
+        return f"{self.prefix}retries"
+
+    def retry_job(self, job_id: str) -> str:
+        return f"{self.prefix}retry:{job_id}"
