@@ -16,13 +16,24 @@ from redis.commands.core import AsyncScript
 _PACKAGE = "shared.redis.lua"
 
 
+_INCLUDE = "--! include "
+
+
 @cache
 def script_source(name: str) -> str:
-    """Return the full source of script ``name``: the prelude followed by its body."""
+    """Return the full source of script ``name``: the prelude, its includes, its body.
+
+    A body line ``--! include lifecycle`` pulls in ``lifecycle.lua`` (shared functions),
+    since EVALSHA scripts cannot import each other.
+    """
     lua = resources.files(_PACKAGE)
-    prelude = (lua / "prelude.lua").read_text(encoding="utf-8")
     body = (lua / f"{name}.lua").read_text(encoding="utf-8")
-    return f"{prelude}\n{body}"
+    parts = [(lua / "prelude.lua").read_text(encoding="utf-8")]
+    for line in body.splitlines():
+        if line.startswith(_INCLUDE):
+            parts.append((lua / f"{line.removeprefix(_INCLUDE).strip()}.lua").read_text("utf-8"))
+    parts.append(body)
+    return "\n".join(parts)
 
 
 class Scripts:

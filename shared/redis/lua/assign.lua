@@ -1,0 +1,39 @@
+--! include lifecycle
+-- assign.lua: give a newly submitted grievance to tier 1 and start its clock (router).
+-- Idempotent: a grievance already past 'submitted' is skipped, so a redelivered
+-- zt:submitted entry never assigns or notifies twice.
+-- KEYS[1] grievance hash  KEYS[2] timeline  KEYS[3] timers  KEYS[4] events
+-- KEYS[5] open index  KEYS[6] round-robin counter of the tier-1 branch
+-- ARGV[1] key prefix  ARGV[2] grievance id
+-- ARGV[3] tier-1 candidates JSON [{unit,name,kind}] (one is picked round-robin)
+-- ARGV[4] tiers 2-3 JSON [{tier,unit,name,kind}, {…}]   ARGV[5] SLA snapshot JSON
+-- ARGV[6] routing note   ARGV[7] initial record JSON (used only when intake did not write one)
+-- Returns {'assigned', event_id, assignee} | {'skip', state}
+local K = gkeys(ARGV[1], ARGV[2])
+local g = load(K, ARGV[2])
+if g == nil then
+  local init = cjson.decode(ARGV[7])
+  local args = {'state', 'submitted', 'seq', 0, 'gen', 0}
+  for field, value in pairs(init) do
+    args[#args + 1] = field
+    args[#args + 1] = tostring(value)
+  end
+  redis.call('HSET', K.g, unpack(args))
+  redis.call('ZADD', K.open, tonumber(init.submitted_at), ARGV[2])
+  g = load(K, ARGV[2])
+end
+if g.state ~= 'submitted' then return {'skip', g.state} end
+local candidates = cjson.decode(ARGV[3])
+local pick = candidates[1]
+if #candidates > 1 then
+  local n = redis.call('INCR', KEYS[6])
+  pick = candidates[((n - 1) % #candidates) + 1]
+end
+local upper = cjson.decode(ARGV[4])
+g.chain_t = {{tier = 1, unit = pick.unit, name = pick.name, kind = pick.kind}, upper[1], upper[2]}
+put(g, 'chain', cjson.encode(g.chain_t))
+put(g, 'sla', ARGV[5])
+g.sla_t = cjson.decode(ARGV[5])
+local event_id = assign_tier(K, g, 1, now_ms(), 'grievance.assigned', {reason = ARGV[6]})
+save(K, g)
+return {'assigned', event_id, pick.unit}

@@ -1,0 +1,73 @@
+--! include lifecycle
+-- fire_timers.lua: take every SLA timer due by the Redis clock (up to a batch) and apply
+-- its effect — state change, event, next timer — in this one script (router poller).
+-- ZREM and effect commit together, so with any number of router replicas each timer is
+-- taken by exactly one call; a timer whose generation is older than the grievance's is
+-- stale (a later change superseded it) and is dropped.
+-- Grievance keys are derived from the prefix (one grievance per timer, not known up front);
+-- see README "Scaling out" for the hash-tagged partitioning planned for Redis Cluster.
+-- KEYS[1] timers zset  KEYS[2] events stream
+-- ARGV[1] key prefix  ARGV[2] batch size
+-- Returns {fired, stale, lateness_ms of each fired timer…}
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {0, 0}
+
+local function fire(K, g, kind, member)
+  timer_forget(g, member)
+  local state = g.state
+  if kind == 'ack' then
+    if state == 'assigned' then return breach(K, g, 'ack_overdue', now) end
+  elseif kind == 'res' then
+    if state == 'assigned' or state == 'acknowledged' then return breach(K, g, 'resolve_overdue', now) end
+  elseif kind == 'wa' then
+    if state == 'assigned' then
+      return emit(K, g, 'grievance.sla_warning', now, {reason = 'ack_due_soon', data = {warning_for = 'ack'}})
+    end
+  elseif kind == 'wr' then
+    if state == 'assigned' or state == 'acknowledged' then
+      return emit(K, g, 'grievance.sla_warning', now, {reason = 'resolve_due_soon', data = {warning_for = 'resolve'}})
+    end
+  elseif kind == 'fb' then
+    if state == 'resolved' then
+      finish(K, g, 'closed', now)
+      return emit(K, g, 'grievance.closed', now, {reason = 'feedback_window_expired'})
+    end
+  elseif kind == 'fbr' then
+    if state == 'resolved' then
+      local closes = nil
+      for _, m in ipairs(g.timers_list) do
+        if string.find(m, '|fb|', 1, true) then closes = redis.call('ZSCORE', K.timers, m) end
+      end
+      return emit(K, g, 'grievance.feedback_requested', now, {reason = 'reminder', data = {reminder = true, feedback_closes_at = iso(closes)}})
+    end
+  elseif kind == 'od' then
+    if ACTIVE[state] and g.overdue == '1' then
+      timer_add(K, g, 'od', now + g.sla_t.od * 1000)
+      return emit(K, g, 'grievance.overdue', now, {reason = 'still_overdue'})
+    end
+  end
+  return nil
+end
+
+for i = 1, #due, 2 do
+  local member, score = due[i], tonumber(due[i + 1])
+  redis.call('ZREM', KEYS[1], member)
+  local gid, kind, gen = string.match(member, '^(.+)|(%a+)|(%d+)$')
+  local fired = nil
+  if gid then
+    local K = gkeys(ARGV[1], gid)
+    local g = load(K, gid)
+    if g and tostring(g.gen) == gen then
+      fired = fire(K, g, kind, member)
+      save(K, g)
+    end
+  end
+  if fired then
+    out[1] = out[1] + 1
+    out[#out + 1] = now - score
+  else
+    out[2] = out[2] + 1
+  end
+end
+return out

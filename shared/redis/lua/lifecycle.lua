@@ -1,0 +1,186 @@
+-- lifecycle.lua: the grievance state machine's building blocks, shared (via
+-- `--! include lifecycle`) by assign.lua, act.lua and fire_timers.lua.
+-- A grievance is loaded into a table, changed through put(), then written with one HSET by
+-- save(); every change emits its event to zt:events and the timeline in the same script.
+
+local function gkeys(prefix, gid)
+  return {
+    g = prefix .. 'g:{' .. gid .. '}',
+    tl = prefix .. 'tl:{' .. gid .. '}',
+    acts = prefix .. 'acts:{' .. gid .. '}',
+    timers = prefix .. 'timers',
+    events = prefix .. 'events',
+    open = prefix .. 'idx:open',
+    ended = prefix .. 'idx:ended',
+  }
+end
+
+local ACTIVE = {assigned = true, acknowledged = true, awaiting_worker = true}
+local ENDED = {closed = true, withdrawn = true, rejected = true}
+
+local function put(g, field, value)
+  g[field] = value
+  g.dirty[field] = true
+end
+
+local function load(K, gid)
+  local flat = redis.call('HGETALL', K.g)
+  if #flat == 0 then return nil end
+  local g = {id = gid, dirty = {}, timers_list = {}}
+  for i = 1, #flat, 2 do g[flat[i]] = flat[i + 1] end
+  g.seq = tonumber(g.seq or 0)
+  g.gen = tonumber(g.gen or 0)
+  g.tier = tonumber(g.tier or 0)
+  g.chain_t = (g.chain and g.chain ~= '') and cjson.decode(g.chain) or {}
+  g.sla_t = (g.sla and g.sla ~= '') and cjson.decode(g.sla) or nil
+  for m in string.gmatch(g.timers or '', '%S+') do g.timers_list[#g.timers_list + 1] = m end
+  return g
+end
+
+local function save(K, g)
+  local args = {'seq', g.seq, 'gen', g.gen, 'timers', table.concat(g.timers_list, ' ')}
+  for field, _ in pairs(g.dirty) do
+    args[#args + 1] = field
+    args[#args + 1] = g[field]
+  end
+  redis.call('HSET', K.g, unpack(args))
+end
+
+-- Return epoch ms after adding `secs` of working time (24x7 when cal is nil).
+-- Mirrors services/router/sla.py:add_working_ms.
+local function add_work(start, secs, cal)
+  if cal == nil or cal == cjson.null then return start + math.floor(secs * 1000) end
+  local DAY, off = 86400000, cal.off * 60000
+  local days = {}
+  for _, d in ipairs(cal.days) do days[d] = true end
+  local t, remaining = start + off, math.floor(secs * 1000)
+  for _ = 1, 4000 do
+    local day = math.floor(t / DAY)
+    local ws, we = day * DAY + cal.s * 60000, day * DAY + cal.e * 60000
+    if days[(day + 3) % 7 + 1] then
+      if t < ws then t = ws end
+      if t < we then
+        if remaining <= we - t then return t + remaining - off end
+        remaining = remaining - (we - t)
+      end
+    end
+    t = (day + 1) * DAY
+  end
+  return t - off
+end
+
+local function emit(K, g, etype, now, ev)
+  g.seq = g.seq + 1
+  ev = ev or {}
+  ev.event_id = g.id .. '.' .. g.seq
+  ev.grievance_id = g.id
+  ev.seq = g.seq
+  ev.type = etype
+  ev.at = iso(now)
+  ev.state = g.state
+  if g.tier > 0 then ev.tier = g.tier end
+  if g.assignee and g.assignee ~= '' then ev.assignee = g.assignee end
+  ev.ack_due_at = iso(g.ack_due)
+  ev.resolve_due_at = iso(g.resolve_due)
+  ev.tracking_no = g.tracking_no
+  ev.data = ev.data or {}
+  if g.assignee_name and g.assignee_name ~= '' then ev.data.assignee_name = g.assignee_name end
+  local json = cjson.encode(ev)
+  redis.call('XADD', K.events, '*', 'payload', json)
+  redis.call('RPUSH', K.tl, json)
+  return ev.event_id
+end
+
+local function timer_add(K, g, kind, due)
+  local member = g.id .. '|' .. kind .. '|' .. g.gen
+  redis.call('ZADD', K.timers, due, member)
+  g.timers_list[#g.timers_list + 1] = member
+end
+
+-- Cancel every pending timer and move to a new generation: timers of the old one are stale.
+local function timers_clear(K, g)
+  for _, member in ipairs(g.timers_list) do redis.call('ZREM', K.timers, member) end
+  g.timers_list = {}
+  g.gen = g.gen + 1
+end
+
+local function timer_forget(g, member)
+  for i, m in ipairs(g.timers_list) do
+    if m == member then table.remove(g.timers_list, i) return end
+  end
+end
+
+-- Schedule the resolve deadline and its warning (the warning only if still ahead).
+local function schedule_resolve(K, g, now)
+  local due = tonumber(g.resolve_due)
+  timer_add(K, g, 'res', due)
+  local span = g.sla_t.t[g.tier][2] * 1000
+  local warn_at = due - math.floor(span * (1 - g.sla_t.warn))
+  if warn_at > now then timer_add(K, g, 'wr', warn_at) end
+end
+
+local function schedule_ack(K, g, now)
+  local due = tonumber(g.ack_due)
+  timer_add(K, g, 'ack', due)
+  local span = g.sla_t.t[g.tier][1] * 1000
+  local warn_at = due - math.floor(span * (1 - g.sla_t.warn))
+  if warn_at > now then timer_add(K, g, 'wa', warn_at) end
+end
+
+-- Give the grievance to chain[tier] with fresh deadlines from `now`.
+local function assign_tier(K, g, tier, now, etype, ev)
+  local link = g.chain_t[tier]
+  local previous = g.assignee
+  local tiers = g.sla_t.t[tier]
+  timers_clear(K, g)
+  g.tier = tier
+  put(g, 'tier', tier)
+  put(g, 'assignee', link.unit)
+  put(g, 'assignee_name', link.name or '')
+  put(g, 'assignee_kind', link.kind or '')
+  put(g, 'state', 'assigned')
+  put(g, 'assigned_at', now)
+  put(g, 'acked_at', '')
+  put(g, 'overdue', '0')
+  put(g, 'ack_due', add_work(now, tiers[1], g.sla_t.cal))
+  put(g, 'resolve_due', add_work(now, tiers[2], g.sla_t.cal))
+  schedule_ack(K, g, now)
+  schedule_resolve(K, g, now)
+  ev = ev or {}
+  if previous and previous ~= '' and previous ~= link.unit then ev.previous_assignee = previous end
+  return emit(K, g, etype, now, ev)
+end
+
+-- End the grievance (closed / withdrawn / rejected): no timers, out of the open index.
+local function finish(K, g, state, now)
+  timers_clear(K, g)
+  put(g, 'state', state)
+  put(g, 'closed_at', now)
+  put(g, 'ack_due', '')
+  put(g, 'resolve_due', '')
+  redis.call('ZREM', K.open, g.id)
+  redis.call('ZADD', K.ended, now, g.id)
+end
+
+-- A deadline passed: escalate one tier, or at the top mark overdue and repeat the alarm.
+local function breach(K, g, reason, now)
+  put(g, 'breaches', tonumber(g.breaches or 0) + 1)
+  if g.tier < 3 then
+    return assign_tier(K, g, g.tier + 1, now, 'grievance.escalated', {reason = reason})
+  end
+  if g.overdue ~= '1' then
+    put(g, 'overdue', '1')
+    timer_add(K, g, 'od', now + g.sla_t.od * 1000)
+  end
+  return emit(K, g, 'grievance.overdue', now, {reason = reason})
+end
+
+-- Record the first response for the KPIs (response rate = acknowledged within SLA).
+local function note_first_ack(g, now)
+  if g.first_acked_at == nil or g.first_acked_at == '' then
+    put(g, 'first_acked_at', now)
+    put(g, 'ack_in_sla', (g.ack_due ~= '' and now <= tonumber(g.ack_due)) and '1' or '0')
+    put(g, 'ack_tier', g.tier)
+    put(g, 'ack_unit', g.assignee)
+  end
+end
