@@ -114,10 +114,10 @@ class Service:
         return router
 
 
-async def _finish(tasks: Sequence[asyncio.Task[None]], timeout: float) -> None:
+async def _finish(tasks: Sequence[asyncio.Task[None]], grace_s: float) -> None:
     if not tasks:
         return
-    _done, pending = await asyncio.wait(tasks, timeout=timeout)
+    _done, pending = await asyncio.wait(tasks, timeout=grace_s)
     for task in pending:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -121,7 +121,8 @@ def branch_members(config: Config, branch_id: str) -> dict[str, str]:
 def unit_names(config: Config) -> dict[str, str]:
     """Return every unit id in the directory with its name."""
     directory = config.directory
-    names = {u.id: u.name for u in (*directory.departments, directory.fallback, directory.oversight)}
+    outside = (*directory.departments, directory.fallback, directory.oversight)
+    names = {u.id: u.name for u in outside}
     for committee in directory.committees:
         names[committee.id] = committee.name
         for branch in committee.branches:

@@ -1,0 +1,39 @@
+"""Wire the router: consumers of zt:submitted and zt:actions, the timer poller, health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.router.engine import Engine
+from services.router.handlers import ActionHandler, SubmittedHandler
+from services.router.timers import TimerPoller
+from shared.app import Service, make_broker
+from shared.config import Config, load_config
+from shared.consumer import StreamConsumer
+from shared.redis.client import make_client
+from shared.settings import RouterSettings
+from shared.streams import GROUP_ROUTER
+
+
+def build_service(settings: RouterSettings, config: Config | None = None) -> Service:
+    """Return the router's parts, not yet started."""
+    config = config or load_config(settings.config)
+    client = make_client(settings.redis_url, settings.redis_max_connections)
+    registry = CollectorRegistry()
+    broker = make_broker(settings, registry)
+    engine = Engine(client, settings.keys, config)
+    keys = settings.keys
+    StreamConsumer(client, settings, keys.submitted, GROUP_ROUTER, SubmittedHandler(engine)).attach(
+        broker
+    )
+    StreamConsumer(client, settings, keys.actions, GROUP_ROUTER, ActionHandler(engine)).attach(
+        broker
+    )
+    poller = TimerPoller(engine, registry, settings.timer_batch, settings.timer_idle_s)
+    return Service("router", settings, client, broker, registry, loops=[poller.run])
+
+
+def build_app(settings: RouterSettings, config: Config | None = None) -> FastAPI:
+    """Return the router's ASGI app (health, readiness, metrics) with its lifespan."""
+    return build_service(settings, config).build(title="Zhitong router")

@@ -1,0 +1,202 @@
+"""Stream handlers: ``zt:submitted`` → assign, ``zt:actions`` → act (decode, check, apply)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from services.router import directory
+from services.router.engine import Engine, Outcome
+from shared import codec
+from shared.consumer import Entry
+from shared.events import Action, ActionType, Category, Grievance
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+class SubmittedHandler:
+    """Return the batch handler that assigns accepted grievances to tier 1."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def __call__(self, entries: Sequence[Entry]) -> Mapping[str, BaseException]:
+        failures: dict[str, BaseException] = {}
+        batch: list[tuple[Entry, Grievance]] = []
+        for entry in entries:
+            try:
+                batch.append((entry, Grievance.model_validate(codec.decode(entry.fields))))
+            except (codec.PayloadError, ValidationError) as exc:
+                # Intake validated it; anything else publishing here is retried, then DLQ'd.
+                failures[entry.id] = exc
+        if not batch:
+            return failures
+        outcomes = await self.engine.assign([g for _, g in batch])
+        for (entry, grievance), outcome in zip(batch, outcomes, strict=True):
+            if outcome.status == "assigned":
+                event_id, assignee = outcome.detail
+                log.info(
+                    "grievance_assigned",
+                    grievance_id=grievance.id,
+                    event_id=event_id,
+                    tier=1,
+                    assignee=assignee,
+                    entry_id=entry.id,
+                )
+            else:
+                log.info(
+                    "submission_skipped",
+                    grievance_id=grievance.id,
+                    state=outcome.detail[0] if outcome.detail else "",
+                    entry_id=entry.id,
+                )
+        return failures
+
+
+class ActionHandler:
+    """Return the batch handler that applies actions (each one atomically, in order)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def __call__(self, entries: Sequence[Entry]) -> Mapping[str, BaseException]:
+        failures: dict[str, BaseException] = {}
+        for entry in entries:
+            try:
+                await self._one(entry)
+            except Exception as exc:  # left pending for the reclaimer, then the DLQ
+                failures[entry.id] = exc
+        return failures
+
+    async def _one(self, entry: Entry) -> None:
+        try:
+            body = codec.decode(entry.fields)
+        except codec.PayloadError as exc:
+            await self._dead_letter(entry, str(exc))
+            return
+        body.setdefault("action_id", f"entry:{entry.id}")
+        try:
+            action = Action.model_validate(body)
+        except ValidationError as exc:
+            await self._refuse_invalid(entry, body, _errors(exc))
+            return
+        refusal, normalised = await self._precheck(action)
+        outcome = await self.engine.act(action.grievance_id, normalised, refusal)
+        self._log(action, outcome)
+        if outcome.status == "missing":
+            await self._dead_letter(entry, f"unknown grievance {action.grievance_id}")
+
+    async def _precheck(self, action: Action) -> tuple[str, dict[str, Any]]:
+        """Return a refusal decided from the directory ('' = none) and the script's input."""
+        normalised: dict[str, Any] = action.model_dump(
+            mode="json",
+            exclude_none=True,
+            include={
+                "action_id", "type", "actor", "note", "reason", "resolution", "rating",
+                "comment", "assignee", "departments",
+            },
+        )  # fmt: skip
+        check = {
+            ActionType.EXTEND: self._check_extend,
+            ActionType.REASSIGN: self._check_reassign,
+            ActionType.REFER: self._check_refer,
+        }.get(action.type)
+        refusal = await check(action, normalised) if check else ""
+        return refusal, normalised
+
+    @staticmethod
+    async def _check_extend(action: Action, normalised: dict[str, Any]) -> str:
+        if action.new_deadline is None:
+            return "extend needs new_deadline (ISO 8601)"
+        deadline = action.new_deadline
+        if deadline.tzinfo is None:
+            deadline = deadline.replace(tzinfo=UTC)
+        normalised["new_deadline_ms"] = int(deadline.timestamp() * 1000)
+        return ""
+
+    async def _check_reassign(self, action: Action, normalised: dict[str, Any]) -> str:
+        record = await self.engine.record(action.grievance_id, "tier", "chain")
+        if not record["chain"]:
+            return ""  # not assigned yet: the script refuses with the state
+        if record["tier"] != "1":
+            return "only a member (tier 1) can be reassigned, within the branch"
+        branch_id = json.loads(record["chain"])[1]["unit"]
+        members = directory.branch_members(self.engine.config, branch_id)
+        if action.assignee not in members:
+            return (
+                f"'{action.assignee}' is not a member of branch '{branch_id}' "
+                f"(members: {sorted(members)})"
+            )
+        normalised["assignee_name"] = members[action.assignee]
+        return ""
+
+    async def _check_refer(self, action: Action, normalised: dict[str, Any]) -> str:
+        record = await self.engine.record(action.grievance_id, "chain", "category")
+        if not record["chain"]:
+            return ""
+        config = self.engine.config
+        known = {d.id for d in config.directory.departments}
+        committee_id = json.loads(record["chain"])[2]["unit"]
+        wanted = action.departments or directory.departments_for(
+            config, committee_id, Category(record["category"])
+        )
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            return f"unknown departments {unknown} (known: {sorted(known)})"
+        normalised["departments"] = wanted
+        return ""
+
+    async def _refuse_invalid(self, entry: Entry, body: dict[str, Any], reason: str) -> None:
+        gid = body.get("grievance_id")
+        actor = body.get("actor") if isinstance(body.get("actor"), dict) else {}
+        if isinstance(gid, str) and gid:
+            normalised = {
+                "action_id": str(body["action_id"]),
+                "type": str(body.get("type", "unknown")),
+                "actor": {
+                    "id": str(actor.get("id", "unknown")),
+                    "role": str(actor.get("role", "unknown")),
+                },
+            }
+            outcome = await self.engine.act(gid, normalised, f"invalid action: {reason}")
+            if outcome.status != "missing":
+                log.info("action_refused", grievance_id=gid, reason=reason, entry_id=entry.id)
+                return
+        await self._dead_letter(entry, f"invalid action: {reason}")
+
+    async def _dead_letter(self, entry: Entry, reason: str) -> None:
+        keys = self.engine.keys
+        record = {
+            "kind": "invalid_action",
+            "stream": keys.actions,
+            "entry_id": entry.id,
+            "error": reason,
+            "fields": codec.raw_fields_text(entry.fields),
+            "at": datetime.now(UTC).isoformat(),
+        }
+        await self.engine.client.xadd(keys.dlq, codec.fields(record))
+        log.warning("action_dead_lettered", entry_id=entry.id, error=reason)
+
+    @staticmethod
+    def _log(action: Action, outcome: Outcome) -> None:
+        bound = structlog.get_logger(__name__).bind(
+            grievance_id=action.grievance_id, action_id=action.action_id, action=action.type
+        )
+        if outcome.status == "applied":
+            bound.info("action_applied", event_id=",".join(outcome.detail))
+        elif outcome.status == "refused":
+            bound.info("action_refused", reason=outcome.detail[0] if outcome.detail else "")
+        else:
+            bound.info("action_" + outcome.status)
