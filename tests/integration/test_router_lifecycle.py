@@ -29,6 +29,10 @@ async def _wait_for(redis: Redis, gid: str, etype: str, count: int = 1) -> list[
     return await eventually(probe, timeout=15)
 
 
+def _first(events: list[dict[str, object]], kind: str) -> dict[str, object]:
+    return next(e for e in events if e["type"] == f"grievance.{kind}")
+
+
 async def test_full_chain_walks_member_branch_committee_and_closes(
     redis_url: str, redis: Redis
 ) -> None:
@@ -41,8 +45,11 @@ async def test_full_chain_walks_member_branch_committee_and_closes(
         assert assigned["tier"] == 1
         assert assigned["assignee"] in {"m-wang", "m-li"}
 
-        escalated = [e for e in await _wait_for(redis, gid, "grievance.escalated") if
-                     e["type"] == "grievance.escalated"][0]
+        escalated = next(
+            e
+            for e in await _wait_for(redis, gid, "grievance.escalated")
+            if e["type"] == "grievance.escalated"
+        )
         assert (escalated["tier"], escalated["assignee"]) == (2, "b-zto-east")
         assert escalated["reason"] == "ack_overdue"
         assert escalated["previous_assignee"] == assigned["assignee"]
@@ -53,8 +60,11 @@ async def test_full_chain_walks_member_branch_committee_and_closes(
         await act(redis, gid, type="resolve", actor=branch, resolution="已协调物业开放快递通道")
         await _wait_for(redis, gid, "grievance.feedback_requested")
         await act(redis, gid, type="feedback", actor=WORKER, rating=1, comment="还是进不去")
-        reopened = [e for e in await _wait_for(redis, gid, "grievance.reopened")
-                    if e["type"] == "grievance.reopened"][0]
+        reopened = next(
+            e
+            for e in await _wait_for(redis, gid, "grievance.reopened")
+            if e["type"] == "grievance.reopened"
+        )
         assert (reopened["tier"], reopened["assignee"]) == (3, "c-express")
 
         committee = {"id": "c-express", "role": "committee"}
@@ -96,12 +106,20 @@ async def test_refused_action_changes_nothing_and_is_an_event(redis_url: str, re
         await submit(redis, grievance)
         await _wait_for(redis, gid, "grievance.assigned")
         before = await state_of(redis, gid)
-        await act(redis, gid, type="resolve", actor={"id": "m-zhao", "role": "member"},
-                  resolution="不是我的")
+        await act(
+            redis,
+            gid,
+            type="resolve",
+            actor={"id": "m-zhao", "role": "member"},
+            resolution="不是我的",
+        )
         await act(redis, gid, type="feedback", actor=WORKER, rating=5)
         await act(redis, gid, type="withdraw", actor={"id": "w-other", "role": "worker"})
-        refusals = [e for e in await _wait_for(redis, gid, "action.refused", count=3)
-                    if e["type"] == "action.refused"]
+        refusals = [
+            e
+            for e in await _wait_for(redis, gid, "action.refused", count=3)
+            if e["type"] == "action.refused"
+        ]
     after = await state_of(redis, gid)
     assert {k: v for k, v in after.items() if k != "seq"} == {
         k: v for k, v in before.items() if k != "seq"
@@ -123,12 +141,16 @@ async def test_redelivered_submission_and_action_yield_no_second_event(
         await submit(redis, grievance)
         await _wait_for(redis, gid, "grievance.assigned")
         # Replay the submitted entry as a redelivery would.
-        (_, fields), = await redis.xrange("zt:submitted")
+        ((_, fields),) = await redis.xrange("zt:submitted")
         await redis.xadd("zt:submitted", fields)
         record = await state_of(redis, gid)
-        body = {"action_id": "ack-once", "grievance_id": gid, "type": "acknowledge",
-                "actor": {"id": record["assignee"], "role": "member"}}
-        from shared import codec  # noqa: PLC0415
+        body = {
+            "action_id": "ack-once",
+            "grievance_id": gid,
+            "type": "acknowledge",
+            "actor": {"id": record["assignee"], "role": "member"},
+        }
+        from shared import codec
 
         await redis.xadd("zt:actions", codec.fields(body))
         await redis.xadd("zt:actions", codec.fields(body))
