@@ -99,6 +99,11 @@ class Keys:
     def civic_geo(self) -> str:
         return f"{self.prefix}geo:civic"
 
+    @property
+    def civic_seen(self) -> str:
+        """Return the sorted set of ``civic_geo`` members scored by report time (pruning)."""
+        return f"{self.prefix}geo:civic:seen"
+
     # --- consumer plumbing ---
     def last_errors(self, stream: str, group: str) -> str:
         """Return the hash of the last handler error per pending entry id."""

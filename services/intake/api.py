@@ -1,0 +1,167 @@
+"""The public HTTP API (SPEC §3): submit, read and act on grievances.
+
+Every refusal is a 4xx with a body that says what to fix; nothing a client sends can
+produce a 5xx.  Readers other than the submitting app never see a worker's name or phone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+
+from services.intake.auth import KeyRing, Principal
+from services.intake.submission import Intake
+from shared import codec, store
+from shared.events import Accepted, Action, ActionIn, Channel, GrievanceIn
+from shared.ids import new_action_id
+from shared.logging import get_logger
+from shared.streams import PAYLOAD_FIELD, Keys
+
+log = get_logger(__name__)
+
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Repeat a request safely: the same key from the same source never "
+        "creates a second grievance or action.",
+    ),
+]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown API key"},
+    403: {"description": "The API key lacks the scope this call needs"},
+    413: {"description": "Body larger than the configured limit"},
+    415: {"description": "Body is not JSON"},
+    422: {"description": "Invalid body: one entry per field error, with allowed values"},
+}
+_PRIVATE_WORKER_FIELDS = ("name", "phone")
+
+
+async def require_json(request: Request) -> None:
+    """Refuse a body that is not declared as JSON (415) before it is parsed."""
+    content_type = request.headers.get("content-type", "application/json")
+    media = content_type.split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Type must be application/json (UTF-8), got '{media}'",
+        )
+
+
+def _one_key(header: str | None, field: str | None) -> str | None:
+    if header and field and header != field:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "Idempotency-Key header and idempotency_key field differ; send one of them",
+        )
+    return header or field
+
+
+def public_view(
+    grievance_id: str,
+    record: dict[str, Any],
+    timeline: list[dict[str, Any]],
+    *,
+    reveal_worker: bool,
+) -> dict[str, Any]:
+    """Return the read model of one grievance: state, details and the full timeline."""
+    view = {k: v for k, v in record.items() if k != "doc"}
+    doc = dict(record.get("doc") or {})
+    if not reveal_worker and isinstance(doc.get("worker"), dict):
+        doc["worker"] = {k: v for k, v in doc["worker"].items() if k not in _PRIVATE_WORKER_FIELDS}
+    return {"id": grievance_id, **view, "grievance": doc, "timeline": timeline}
+
+
+def grievance_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
+    """Return the ``/v1/grievances`` routes bound to one intake and one key ring."""
+    router = APIRouter(prefix="/v1/grievances", tags=["grievances"], responses=_ERRORS)
+    can_submit = Depends(keyring.require("submit"))
+    can_read = Depends(keyring.require("read"))
+    can_act = Depends(keyring.require("act"))
+
+    @router.post(
+        "",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=Accepted,
+        dependencies=[Depends(require_json)],
+        responses={
+            200: {"model": Accepted, "description": "Repeat of an idempotency key: the original"},
+            409: {"description": "Idempotency key reused with a different body"},
+        },
+    )
+    async def submit_grievance(
+        body: GrievanceIn,
+        idempotency_key: IdempotencyHeader = None,
+        principal: Principal = can_submit,
+    ) -> JSONResponse:
+        """Submit a grievance; `category` and `urgency` are classified when left out."""
+        key = _one_key(idempotency_key, body.idempotency_key)
+        outcome = await intake.submit(
+            body, source=principal.source, channel=Channel.HTTP, idempotency_key=key
+        )
+        if outcome.result == "conflict":
+            return JSONResponse(
+                {
+                    "detail": f"Idempotency key '{key}' was already used by source "
+                    f"'{principal.source}' for a different grievance ({outcome.id}); "
+                    "use a new key for a new grievance",
+                    "id": outcome.id,
+                },
+                status.HTTP_409_CONFLICT,
+            )
+        code = status.HTTP_200_OK if outcome.result == "duplicate" else status.HTTP_202_ACCEPTED
+        return JSONResponse(outcome.reply(), code)
+
+    @router.get("/{grievance_id}")
+    async def read_grievance(grievance_id: str, principal: Principal = can_read) -> JSONResponse:
+        """Return a grievance (by id or tracking number): state and full timeline."""
+        found_id = await store.resolve_id(client, keys, grievance_id)
+        loaded = await store.load(client, keys, found_id)
+        if loaded is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No grievance '{grievance_id}'")
+        record, timeline = loaded
+        reveal = record.get("anonymous") != "1" and record.get("source") == principal.source
+        return JSONResponse(public_view(found_id, record, timeline, reveal_worker=reveal))
+
+    @router.post(
+        "/{grievance_id}/actions",
+        status_code=status.HTTP_202_ACCEPTED,
+        dependencies=[Depends(require_json)],
+        responses={404: {"description": "No such grievance"}},
+    )
+    async def act_on_grievance(
+        grievance_id: str,
+        body: ActionIn,
+        idempotency_key: IdempotencyHeader = None,
+        principal: Principal = can_act,
+    ) -> JSONResponse:
+        """Queue an action for the router; a refused action shows up as `action.refused`."""
+        found_id = await store.resolve_id(client, keys, grievance_id)
+        if not await client.exists(keys.grievance(found_id)):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No grievance '{grievance_id}'")
+        key = _one_key(idempotency_key, body.idempotency_key)
+        # Scoped per source, so two apps choosing the same key never collide.
+        action_id = f"{principal.source}:{key}" if key else new_action_id()
+        action = Action(
+            **body.model_dump(), action_id=action_id, grievance_id=found_id, source=principal.source
+        )
+        await client.xadd(keys.actions, {PAYLOAD_FIELD: codec.encode(action)})
+        log.info(
+            "action_queued",
+            grievance_id=found_id,
+            action_id=action_id,
+            action=action.type.value,
+            source=principal.source,
+        )
+        return JSONResponse(
+            {"action_id": action_id, "grievance_id": found_id, "status": "queued"},
+            status.HTTP_202_ACCEPTED,
+        )
+
+    return router

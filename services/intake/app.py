@@ -1,0 +1,121 @@
+"""Build the intake process: HTTP API + ``zt:intake`` consumer on one FastAPI app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.intake.api import grievance_router
+from services.intake.auth import KeyRing
+from services.intake.civic import CivicIndex
+from services.intake.classify import RuleSet, load_rules
+from services.intake.ingest import StreamIntake
+from services.intake.submission import Intake
+from services.intake.validation import format_errors
+from shared.app import Service, make_broker
+from shared.config import Config, load_config
+from shared.consumer import StreamConsumer
+from shared.redis.client import make_client
+from shared.redis.scripts import Scripts
+from shared.settings import IntakeSettings
+from shared.streams import GROUP_INTAKE
+
+
+def build_app(
+    settings: IntakeSettings, config: Config | None = None, rules: RuleSet | None = None
+) -> FastAPI:
+    """Return the intake app; its lifespan starts the broker (and the stream consumer)."""
+    config = config or load_config(settings.config)
+    keys = settings.keys
+    client = make_client(settings.redis_url, settings.redis_max_connections)
+    registry = CollectorRegistry()
+    broker = make_broker(settings, registry)
+    scripts = Scripts(client)
+    intake = Intake(
+        client=client,
+        scripts=scripts,
+        keys=keys,
+        rules=rules or load_rules(),
+        civic=CivicIndex(client, keys, config.civic_duplicates),
+    )
+    StreamConsumer(
+        client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)
+    ).attach(broker)
+    keyring = KeyRing(config.api_keys)
+    service = Service(
+        name="intake",
+        settings=settings,
+        client=client,
+        broker=broker,
+        registry=registry,
+        routers=[
+            grievance_router(intake, keyring, client, keys),
+        ],
+    )
+    app = service.build(title="Zhitong intake", docs=True)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # registered for this type only
+    errors = format_errors(exc.errors())
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return JSONResponse(
+        {"detail": errors, "message": f"{len(errors)} invalid field(s): {fields}"},
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+class BodyLimit:
+    """Refuse request bodies above ``max_bytes`` with 413 before any handler reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        # Chunked bodies have no length up front: buffer up to the limit, then replay.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail: dict[str, Any] = {
+            "detail": f"Request body exceeds the limit of {self.max_bytes} bytes",
+            "limit_bytes": self.max_bytes,
+        }
+        await JSONResponse(detail, status.HTTP_413_CONTENT_TOO_LARGE)(scope, receive, send)

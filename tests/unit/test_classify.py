@@ -1,0 +1,212 @@
+"""Keyword classification on sentences written from the seeds' situations (zh first, en too)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.intake.classify import GIVEN, RuleSet, classify, load_rules
+from shared.events import Category, Urgency
+
+C = Category
+
+# (text, expected category).  Situations from ../shared/seeds/: couriers barred from
+# compounds, truck drivers' stolen cargo and fuel, 9 workers owed ¥70,000+, schooling of
+# children, membership transfer, civic "随手拍" reports of waste, parking and facilities.
+LABELLED: list[tuple[str, Category]] = [
+    ("老板拖欠我们9个人的工资七万多元，已经三个月没发了", C.WAGES),
+    ("站点欠薪两个月，站长一直说下周结", C.WAGES),
+    ("上个月的派送提成到现在还没结算", C.WAGES),
+    ("离职后押金一直不退，工钱也少算了", C.WAGES),
+    ("My employer has not paid my wages for two months", C.WAGES),
+    ("The station owes nine of us more than 70,000 yuan in back pay", C.WAGES),
+    ("公司不给我们交社保，问了好几次都说骑手不能参保", C.SOCIAL_INSURANCE),
+    ("想了解职业伤害保障怎么参加，五险一金公司一直不交", C.SOCIAL_INSURANCE),
+    ("换了城市以后医保和养老保险怎么转", C.SOCIAL_INSURANCE),
+    ("The company does not pay social insurance for couriers", C.SOCIAL_INSURANCE),
+    ("一个月没有休息日，每天工作十四个小时", C.REST_LEAVE),
+    ("家里老人住院想请假，站长不批还说要扣钱", C.REST_LEAVE),
+    ("春节期间连续工作二十天不能调休", C.REST_LEAVE),
+    ("We get no day off and work fourteen hours a day", C.REST_LEAVE),
+    ("招聘写着不招女骑手，我去面试直接被拒", C.EQUAL_EMPLOYMENT),
+    ("超过四十五岁就说超龄不让注册，这算不算就业歧视", C.EQUAL_EMPLOYMENT),
+    ("The agency refused to hire me because of my age", C.EQUAL_EMPLOYMENT),
+    ("They discriminate against drivers without local hukou", C.EQUAL_EMPLOYMENT),
+    ("城里房租太贵，快递小哥住宿难，宿舍也不够", C.ACCOMMODATION),
+    ("跑长途只能睡在车上，服务区没有能洗澡的地方", C.ACCOMMODATION),
+    ("新来的配送员没地方住，能不能提供低价租房", C.ACCOMMODATION),
+    ("Riders need cheap housing near the station, rent is too high", C.ACCOMMODATION),
+    ("在服务区停车休息，晚上货物丢失，想申请车货无忧理赔", C.INSURANCE_CLAIM),
+    ("半夜油箱里的油被偷了两百多升，保险公司一直不赔付", C.INSURANCE_CLAIM),
+    ("货车在高速服务区货被偷，损失一万八，怎么索赔", C.INSURANCE_CLAIM),
+    (
+        "My cargo was stolen at the service area, how do I file an insurance claim",
+        C.INSURANCE_CLAIM,
+    ),
+    ("Diesel was stolen from my truck overnight and I want compensation", C.INSURANCE_CLAIM),
+    ("小区门口保安不让电动车进，快递员进不了小区送件", C.ROAD_ACCESS),
+    ("市区货车限行，早上送货的车进不去，通行受阻", C.ROAD_ACCESS),
+    ("商场地下通道禁止进入，外卖只能绕路", C.ROAD_ACCESS),
+    ("门禁卡不给骑手办，每次都要等保安开门", C.ROAD_ACCESS),
+    ("Couriers are not allowed in the compound, the guards stop us at the gate", C.ROAD_ACCESS),
+    ("网点没有分拣场地，快件只能堆在马路边上分拣", C.SORTING),
+    ("分拨中心太小，每天早上分拣要排两个小时队", C.SORTING),
+    ("Our depot has no sorting area so we sort parcels on the pavement", C.SORTING),
+    ("孩子跟着我在城里，想在这边入学，需要什么材料", C.SCHOOLING),
+    ("随迁子女就学问题，学校说没有学位", C.SCHOOLING),
+    ("下午放学没人接孩子，希望驿站能开四点半课堂", C.SCHOOLING),
+    ("How can my daughter enrol in a school here as a migrant worker's child", C.SCHOOLING),
+    ("我是流动党员，党员关系转接一直没办好", C.MEMBERSHIP),
+    ("组织关系还在老家，想迁转到现在的快递行业党支部", C.MEMBERSHIP),
+    ("想申请入党，不知道骑手应该找哪个党组织", C.MEMBERSHIP),
+    ("I want to transfer my party membership to the local branch", C.MEMBERSHIP),
+    ("How can delivery riders join the union and become members", C.MEMBERSHIP),
+    ("夏天送餐好几个骑手中暑，希望驿站备点药", C.HEALTH),
+    ("长期开车腰疼得厉害，想做个体检看看", C.HEALTH),
+    ("心理压力很大，想找人聊聊，有没有心理辅导", C.HEALTH),
+    ("Drivers need free medical check-ups, many have back pain", C.HEALTH),
+    ("被公司辞退了，想找律师问问能不能申请劳动仲裁", C.LEGAL_AID),
+    ("没签劳动合同，出了事不知道怎么维权，需要法律援助", C.LEGAL_AID),
+    ("I need legal aid to take my employer to court", C.LEGAL_AID),
+    ("平台超时扣款太狠，下雨天晚两分钟也要罚款", C.PLATFORM_RULES),
+    ("账号被系统判定违规封号了，申诉一直没人理", C.PLATFORM_RULES),
+    ("派单算法让我们一直闯时间，抽成还越来越高", C.PLATFORM_RULES),
+    ("The platform deactivated my account without explanation", C.PLATFORM_RULES),
+    ("A customer's bad rating got me fined by the app", C.PLATFORM_RULES),
+    ("小区楼道里有人私拉电线给电动车充电，有火灾隐患", C.SAFETY_HAZARD),
+    ("仓库旁边堆的纸箱冒烟了，像是着火了", C.SAFETY_HAZARD),
+    ("工地脚手架松动，路过的人很危险", C.SAFETY_HAZARD),
+    ("There is a gas leak smell near the restaurant kitchen", C.SAFETY_HAZARD),
+    ("Exposed wires hanging over the bike lane are a hazard", C.SAFETY_HAZARD),
+    ("人民路上的井盖没了，晚上骑车很容易掉进去", C.PUBLIC_FACILITY),
+    ("解放路那边水管爆裂，路面全是水", C.PUBLIC_FACILITY),
+    ("小区门口的路灯坏了一个多星期", C.PUBLIC_FACILITY),
+    ("公交站牌被撞坏，护栏也倒了", C.PUBLIC_FACILITY),
+    ("A burst water pipe is flooding the street near the market", C.PUBLIC_FACILITY),
+    ("The streetlight on Station Road has been broken for a week", C.PUBLIC_FACILITY),
+    ("路边堆了很多建筑垃圾，好几天没人清理", C.SANITATION),
+    ("菜市场后面的露天垃圾发臭了", C.SANITATION),
+    ("河边有人乱倒污水，味道很大", C.SANITATION),
+    ("Construction waste has been dumped on the roadside", C.SANITATION),
+    ("Trash is piling up behind the night market and it stinks", C.SANITATION),
+    ("学校门口车辆乱停乱放，骑手和学生都过不去", C.TRAFFIC_ORDER),
+    ("商圈路口天天有车违停占道，早晚高峰堵车", C.TRAFFIC_ORDER),
+    ("There is illegal parking all along the market street every evening", C.TRAFFIC_ORDER),
+    ("Cars double parked outside the mall are blocking the road", C.TRAFFIC_ORDER),
+    ("谢谢驿站的热水和充电器", C.OTHER),
+    ("Thanks to the volunteers for the hot meal", C.OTHER),
+]
+
+URGENCY: list[tuple[str, Urgency]] = [
+    ("仓库起火了，有人受伤", Urgency.CRITICAL),
+    ("骑手被车撞了受伤流血，需要急救", Urgency.CRITICAL),
+    ("There is a fire in the warehouse", Urgency.CRITICAL),
+    ("A rider was injured at the gate", Urgency.CRITICAL),
+    ("楼道私拉电线，存在隐患", Urgency.HIGH),
+    ("工资拖欠半年了，很急", Urgency.HIGH),
+    ("This is urgent, we cannot work", Urgency.HIGH),
+    ("小区门口的路灯坏了", Urgency.NORMAL),
+    ("Trash is piling up behind the market", Urgency.NORMAL),
+    ("建议驿站多放几个充电器", Urgency.LOW),
+    ("I have a suggestion about the rest stop", Urgency.LOW),
+]
+
+
+@pytest.fixture(name="rules", scope="module")
+def fixture_rules() -> RuleSet:
+    """Return the rule set shipped with intake."""
+    return load_rules()
+
+
+def test_labelled_set_is_large_and_covers_every_category() -> None:
+    """The labelled set has ≥ 60 sentences and every category appears in it."""
+    assert len(LABELLED) >= 60
+    assert {label for _, label in LABELLED} == set(Category)
+
+
+def test_category_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
+    """At least 90% of the labelled sentences get their expected category."""
+    wrong = [
+        (text, expected, rules.category(text))
+        for text, expected in LABELLED
+        if rules.category(text)[0] is not expected
+    ]
+    accuracy = 1 - len(wrong) / len(LABELLED)
+    zh = [t for t, _ in LABELLED if not t.isascii()]
+    zh_wrong = [w for w in wrong if not w[0].isascii()]
+    print(
+        f"\ncategory accuracy {accuracy:.1%} ({len(LABELLED) - len(wrong)}/{len(LABELLED)}); "
+        f"zh {len(zh) - len(zh_wrong)}/{len(zh)}, "
+        f"en {len(LABELLED) - len(zh) - len(wrong) + len(zh_wrong)}/{len(LABELLED) - len(zh)}"
+    )
+    for text, expected, got in wrong:
+        print(f"  miss: {text!r}: expected {expected}, got {got}")
+    assert accuracy >= 0.9
+
+
+def test_urgency_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
+    """At least 90% of the urgency-labelled sentences get their expected urgency."""
+    wrong = [(t, u, rules.urgency_of(t)) for t, u in URGENCY if rules.urgency_of(t)[0] is not u]
+    print(f"\nurgency accuracy {1 - len(wrong) / len(URGENCY):.1%}; misses: {wrong}")
+    assert 1 - len(wrong) / len(URGENCY) >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("欠薪", C.WAGES),
+        ("拖欠", C.WAGES),
+        ("工资", C.WAGES),
+        ("社保", C.SOCIAL_INSURANCE),
+        ("限行", C.ROAD_ACCESS),
+        ("禁止进入", C.ROAD_ACCESS),
+        ("进不了小区", C.ROAD_ACCESS),
+        ("货物丢失", C.INSURANCE_CLAIM),
+        ("油被偷", C.INSURANCE_CLAIM),
+        ("入学", C.SCHOOLING),
+        ("垃圾", C.SANITATION),
+        ("乱停", C.TRAFFIC_ORDER),
+        ("水管", C.PUBLIC_FACILITY),
+        ("井盖", C.PUBLIC_FACILITY),
+        ("路灯", C.PUBLIC_FACILITY),
+        ("火", C.SAFETY_HAZARD),
+        ("隐患", C.SAFETY_HAZARD),
+    ],
+)
+def test_issue_keywords_pick_their_category(rules: RuleSet, text: str, expected: Category) -> None:
+    """Each keyword named in the issue picks its category on its own."""
+    assert rules.category(text)[0] is expected
+
+
+@pytest.mark.parametrize("word", ["受伤", "火灾", "危险", "injury", "fire"])
+def test_danger_words_make_a_grievance_critical(rules: RuleSet, word: str) -> None:
+    """The danger words named in the issue make the urgency critical."""
+    assert rules.urgency_of(f"路口 {word} 了")[0] is Urgency.CRITICAL
+
+
+def test_english_keywords_match_whole_words_only(rules: RuleSet) -> None:
+    """'fire' does not match 'fired' and 'rest' does not match 'interest'."""
+    assert rules.urgency_of("I was fired without notice")[0] is not Urgency.CRITICAL
+    assert rules.category("interest")[0] is C.OTHER
+
+
+def test_classify_keeps_given_values_and_records_reasons(rules: RuleSet) -> None:
+    """A given category/urgency is kept; a derived one records the matched keyword."""
+    category, urgency, why = classify(
+        rules, title=None, description="油被偷了", category=None, urgency=Urgency.LOW
+    )
+    assert (category, urgency) == (C.INSURANCE_CLAIM, Urgency.LOW)
+    assert "油被偷" in why.category_reason
+    assert why.urgency_reason == GIVEN
+
+
+def test_unmatched_text_is_other_with_a_reason(rules: RuleSet) -> None:
+    """Text without any keyword is 'other' and says no keyword matched."""
+    category, urgency, why = classify(rules, title=None, description="你好")
+    assert (category, urgency) == (C.OTHER, Urgency.NORMAL)
+    assert "no keyword" in why.category_reason
+
+
+def test_unknown_category_in_rules_is_a_clear_error() -> None:
+    """A rule file naming an unknown category fails with the allowed names."""
+    with pytest.raises(ValueError, match=r"unknown category 'wage'.*wages"):
+        RuleSet.from_mapping({"categories": {"wage": {"zh": ["工资"]}}})
