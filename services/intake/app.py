@@ -15,6 +15,7 @@ from services.intake.auth import KeyRing
 from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet, load_rules
 from services.intake.ingest import StreamIntake
+from services.intake.open311 import open311_router
 from services.intake.submission import Intake
 from services.intake.validation import format_errors
 from shared.app import Service, make_broker
@@ -55,6 +56,7 @@ def build_app(
         registry=registry,
         routers=[
             grievance_router(intake, keyring, client, keys),
+            open311_router(intake, keyring, client, keys),
         ],
     )
     app = service.build(title="Zhitong intake", docs=True)
