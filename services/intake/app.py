@@ -16,6 +16,7 @@ from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet, load_rules
 from services.intake.ingest import StreamIntake
 from services.intake.open311 import open311_router
+from services.intake.stats import stats_router
 from services.intake.submission import Intake
 from services.intake.validation import format_errors
 from shared.app import Service, make_broker
@@ -57,6 +58,7 @@ def build_app(
         routers=[
             grievance_router(intake, keyring, client, keys),
             open311_router(intake, keyring, client, keys),
+            stats_router(keyring, client, keys),
         ],
     )
     app = service.build(title="Zhitong intake", docs=True)

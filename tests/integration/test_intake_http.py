@@ -231,3 +231,15 @@ async def test_action_is_validated_and_queued(http: httpx.AsyncClient, redis: Re
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["detail"]} == {"type", "actor.role"}
+
+
+async def test_stats_counts_open_grievances_and_needs_a_key(http: httpx.AsyncClient) -> None:
+    """GET /v1/stats needs a key and counts submitted grievances as open."""
+    assert (await http.get("/v1/stats")).status_code == 401
+    for _ in range(2):
+        await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)
+    stats = (await http.get("/v1/stats", headers=AUTH)).json()
+    assert stats["overall"]["total"] == 2
+    assert stats["overall"]["open"] == 2
+    assert stats["overall"]["resolution_rate"] == 0.0
+    assert set(stats) == {"overall", "by_unit", "by_tier"}
