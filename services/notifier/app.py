@@ -1,0 +1,41 @@
+"""Wire the notifier: the ``zt:events`` consumer, the retry loop and the HTTP client."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.notifier.channels import build_channels
+from services.notifier.delivery import Dispatcher
+from services.notifier.retries import RetryLoop
+from shared.app import Service, make_broker
+from shared.config import Config, load_config
+from shared.consumer import StreamConsumer
+from shared.redis.client import make_client
+from shared.settings import NotifierSettings
+from shared.streams import GROUP_NOTIFIER
+
+
+def build_app(settings: NotifierSettings, config: Config | None = None) -> FastAPI:
+    """Return the notifier's ASGI app; its lifespan runs the consumer and the retry loop."""
+    config = config or load_config(settings.config)
+    client = make_client(settings.redis_url, settings.redis_max_connections)
+    registry = CollectorRegistry()
+    broker = make_broker(settings, registry)
+    http = httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=False)
+    dispatcher = Dispatcher(client, settings, config, build_channels(config, http))
+    StreamConsumer(
+        client, settings, settings.keys.events, GROUP_NOTIFIER, dispatcher.handle
+    ).attach(broker)
+    retries = RetryLoop(client, settings, dispatcher)
+    service = Service(
+        name="notifier",
+        settings=settings,
+        client=client,
+        broker=broker,
+        registry=registry,
+        loops=[retries.run],
+        on_stop=[http.aclose],
+    )
+    return service.build()
