@@ -94,6 +94,57 @@ LABELLED: list[tuple[str, Category]] = [
     ("Cars double parked outside the mall are blocking the road", C.TRAFFIC_ORDER),
     ("谢谢驿站的热水和充电器", C.OTHER),
     ("Thanks to the volunteers for the hot meal", C.OTHER),
+    # Written as a held-out set (48% at first), then added once the rules were widened.
+    ("快递站老板跑路了，我们这个月的钱都没拿到", C.WAGES),
+    ("干了半年，公司说试用期不给缴社会保险", C.SOCIAL_INSURANCE),
+    ("骑手摔伤了想申请工伤认定，平台说我们不是员工", C.SOCIAL_INSURANCE),
+    ("站点规定一年只能休五天，生病也不能歇", C.REST_LEAVE),
+    ("面试的时候说已婚已育的女性不要", C.EQUAL_EMPLOYMENT),
+    ("晚上没地方落脚，只能在驿站门口的椅子上凑合", C.ACCOMMODATION),
+    ("车停在服务区一晚上，早上发现篷布被割开少了三箱货", C.INSURANCE_CLAIM),
+    ("写字楼不让外卖员坐电梯，只能走楼梯送餐", C.ROAD_ACCESS),
+    ("老旧小区装了道闸，快递三轮车开不进去", C.ROAD_ACCESS),
+    ("每天早上货到了没地方分件，只能在路边摊开", C.SORTING),
+    ("孩子明年要上小学，没有本地户口能报名吗", C.SCHOOLING),
+    ("我在老家入的党，现在常年在外跑车，想转组织关系", C.MEMBERSHIP),
+    ("天太热了，送餐时头晕眼花，想去医院查查", C.HEALTH),
+    ("被客户打了，想告他，请问去哪里找免费律师", C.LEGAL_AID),
+    ("系统派的单子距离太远，拒单还要被扣分", C.PLATFORM_RULES),
+    ("充电站的电瓶车着火冒黑烟了", C.SAFETY_HAZARD),
+    ("路口的红绿灯不亮了，车都乱开", C.PUBLIC_FACILITY),
+    ("小区外面的垃圾桶满了好几天没人收", C.SANITATION),
+    ("人行道上停满了电动车和汽车，走都走不过去", C.TRAFFIC_ORDER),
+    ("The warehouse boss disappeared and owes us a month of pay", C.WAGES),
+    ("Security at the office tower won't let riders use the lift", C.ROAD_ACCESS),
+    ("My account got suspended after a customer complaint", C.PLATFORM_RULES),
+    ("Someone siphoned the fuel from my truck at the rest area", C.INSURANCE_CLAIM),
+    ("The manhole cover on Binhe Road is missing", C.PUBLIC_FACILITY),
+    ("Piles of rubbish next to the bus stop have not been collected", C.SANITATION),
+]
+
+# Truly held out: written after the last rule change and never tuned for.  Keyword rules
+# generalise poorly to new wording; this tracks that honestly instead of hiding it.
+HELD_OUT: list[tuple[str, Category]] = [
+    ("年底了公司还差我们三个月的辛苦钱", C.WAGES),
+    ("公司让我们自己买意外险，不给上五险", C.SOCIAL_INSURANCE),
+    ("连着跑了一个月单，一天假都请不下来", C.REST_LEAVE),
+    ("招聘启事写了只招35岁以下", C.EQUAL_EMPLOYMENT),
+    ("外地来的司机找不到便宜的地方住", C.ACCOMMODATION),
+    ("在停车场睡了一觉，车上的货少了两件，找谁赔", C.INSURANCE_CLAIM),
+    ("医院住院部不让外卖进，只能在门口等", C.ROAD_ACCESS),
+    ("网点太小，几百件快递挤在一起没法分", C.SORTING),
+    ("孩子转到这边读初中要办什么手续", C.SCHOOLING),
+    ("我想加入工会，在哪里办理", C.MEMBERSHIP),
+    ("长期送餐胃病犯了，有没有免费义诊", C.HEALTH),
+    ("公司不签合同还扣押身份证，怎么办", C.LEGAL_AID),
+    ("平台突然把配送费降了，一单少了一块钱", C.PLATFORM_RULES),
+    ("菜市场里的电线被老鼠咬破了，还在冒火花", C.SAFETY_HAZARD),
+    ("桥下的排水井盖板翘起来了", C.PUBLIC_FACILITY),
+    ("餐馆把泔水倒在下水道口，很臭", C.SANITATION),
+    ("The gate guard said delivery scooters cannot enter the estate", C.ROAD_ACCESS),
+    ("We have not received our salary since October", C.WAGES),
+    ("The street lamp outside the school is out", C.PUBLIC_FACILITY),
+    ("A pile of broken furniture was dumped by the river", C.SANITATION),
 ]
 
 URGENCY: list[tuple[str, Urgency]] = [
@@ -141,6 +192,13 @@ def test_category_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
     for text, expected, got in wrong:
         print(f"  miss: {text!r}: expected {expected}, got {got}")
     assert accuracy >= 0.9
+
+
+def test_held_out_accuracy_is_reported(rules: RuleSet) -> None:
+    """Report accuracy on sentences never used for tuning (a floor guards regressions)."""
+    hits = sum(rules.category(text)[0] is expected for text, expected in HELD_OUT)
+    print(f"\nheld-out category accuracy {hits / len(HELD_OUT):.0%} ({hits}/{len(HELD_OUT)})")
+    assert hits / len(HELD_OUT) >= 0.45
 
 
 def test_urgency_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
