@@ -1,0 +1,58 @@
+"""KPIs against a hand-computed fixture (pure)."""
+
+from __future__ import annotations
+
+from shared.stats import summarise
+
+S = 1000  # ms per second
+RECORDS = [
+    # acked in SLA after 60 s by m-wang, resolved after 600 s, rated 5, closed
+    {"state": "closed", "tier": "1", "assignee": "m-wang", "submitted_at": "0",
+     "first_acked_at": str(60 * S), "ack_in_sla": "1", "ack_tier": "1", "ack_unit": "m-wang",
+     "resolved_at": str(600 * S), "resolved_tier": "1", "resolved_unit": "m-wang",
+     "rating": "5", "breaches": "0"},
+    # breached at member, acked by branch late (not in SLA) after 300 s, resolved 1200 s,
+    # rated 2
+    {"state": "resolved", "tier": "2", "assignee": "b-east", "submitted_at": "0",
+     "first_acked_at": str(300 * S), "ack_in_sla": "0", "ack_tier": "2", "ack_unit": "b-east",
+     "resolved_at": str(1200 * S), "resolved_tier": "2", "resolved_unit": "b-east",
+     "rating": "2", "breaches": "1"},
+    # at the committee, never acked, overdue
+    {"state": "assigned", "tier": "3", "assignee": "c-x", "submitted_at": "0", "breaches": "2",
+     "overdue": "1"},
+    # freshly assigned, still inside its ack window: response not decided yet
+    {"state": "assigned", "tier": "1", "assignee": "m-li", "submitted_at": "0"},
+    # withdrawn before anyone acted: decided (no response), not counted for resolution
+    {"state": "withdrawn", "tier": "1", "assignee": "m-li", "submitted_at": "0"},
+]  # fmt: skip
+
+
+def test_overall_rates_match_hand_computation() -> None:
+    """1 of 4 decided responses in SLA; 2 of 4 resolvable resolved; 1 of 2 ratings ≥ 4."""
+    overall = summarise(RECORDS)["overall"]
+    assert overall["total"] == 5
+    assert overall["open"] == 3
+    assert overall["overdue"] == 1
+    assert overall["breaches"] == 3
+    assert overall["response_rate"] == 0.25
+    assert overall["resolution_rate"] == 0.5
+    assert overall["satisfaction_rate"] == 0.5
+    assert overall["ack_time_s"] == {"median": 180.0, "p90": 300.0}
+    assert overall["resolve_time_s"] == {"median": 900.0, "p90": 1200.0}
+
+
+def test_per_unit_and_tier() -> None:
+    """Responses count for the unit that acknowledged; open/overdue for the current one."""
+    result = summarise(RECORDS)
+    assert result["by_unit"]["m-wang"]["response_rate"] == 1.0
+    assert result["by_unit"]["b-east"]["response_rate"] == 0.0
+    assert result["by_unit"]["c-x"]["overdue"] == 1
+    assert result["by_tier"]["3"]["open"] == 1
+    assert result["by_tier"]["1"]["total"] == 3
+
+
+def test_empty_is_not_a_division_by_zero() -> None:
+    """No grievances: rates are null, not errors."""
+    overall = summarise([])["overall"]
+    assert overall["response_rate"] is None
+    assert overall["ack_time_s"] == {"median": None, "p90": None}
