@@ -25,6 +25,7 @@ from shared.streams import Keys
 STAT_FIELDS = (
     "state", "tier", "assignee", "submitted_at", "first_acked_at", "ack_in_sla", "ack_tier",
     "ack_unit", "resolved_at", "resolved_tier", "resolved_unit", "rating", "breaches", "overdue",
+    "ack_due",
 )  # fmt: skip
 OPEN_STATES = frozenset({"submitted", "assigned", "acknowledged", "awaiting_worker", "resolved"})
 
@@ -76,8 +77,17 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
-def summarise(records: Iterable[Mapping[str, str]]) -> dict[str, Any]:
-    """Return the KPIs overall, ``by_unit`` and ``by_tier`` for raw grievance records."""
+def _response_missed(rec: Mapping[str, str], state: str, now_ms: int) -> bool:
+    """Return whether a never-acknowledged grievance has already missed its response SLA."""
+    due = _int(rec.get("ack_due"))
+    return bool(_int(rec.get("breaches")) or state not in OPEN_STATES or (due and due < now_ms))
+
+
+def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str, Any]:
+    """Return the KPIs overall, ``by_unit`` and ``by_tier`` for raw grievance records.
+
+    ``now_ms`` lets a passed ack deadline count as a missed response before its timer fires.
+    """
     overall = Bucket()
     units: dict[str, Bucket] = defaultdict(Bucket)
     tiers: dict[str, Bucket] = defaultdict(Bucket)
@@ -96,7 +106,7 @@ def summarise(records: Iterable[Mapping[str, str]]) -> dict[str, Any]:
                 bucket.response_decided += 1
                 bucket.responded_in_sla += rec.get("ack_in_sla") == "1"
                 bucket.ack_times.append((_int(rec["first_acked_at"]) - submitted) / 1000)
-        elif _int(rec.get("breaches")) or state not in OPEN_STATES:
+        elif _response_missed(rec, state, now_ms):
             for bucket in current:
                 bucket.response_decided += 1
         if state != "withdrawn":
@@ -140,5 +150,6 @@ async def load_records(client: Redis, keys: Keys, batch: int = 500) -> list[dict
 
 
 async def compute(client: Redis, keys: Keys) -> dict[str, Any]:
-    """Return the KPIs for everything in Redis now."""
-    return summarise(await load_records(client, keys))
+    """Return the KPIs for everything in Redis now (by the Redis clock)."""
+    seconds, micros = await client.time()
+    return summarise(await load_records(client, keys), seconds * 1000 + micros // 1000)
