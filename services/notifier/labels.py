@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -26,6 +27,12 @@ _ZH: Mapping[str, Mapping[str, str]] = {
     "deadline": {"ack": "响应", "resolve": "办结"},
     "anonymous": {"worker": "匿名从业人员", "named": "从业人员"},
     "unit": {"assignee": "承办单位", "previous": "原承办单位"},
+    "reason": {
+        "ack_overdue": "超时未响应", "resolve_overdue": "超时未办结",
+        "ack_due_soon": "响应时限将到", "resolve_due_soon": "办结时限将到",
+        "feedback_window_expired": "评价期内未评价", "reminder": "评价提醒",
+        "still_overdue": "仍未办结", "rated": "已评价", "rating": "评 {n} 分",
+    },
     "action": {
         "acknowledge": "受理", "request_info": "补充材料", "worker_reply": "回复",
         "add_note": "备注", "escalate": "升级", "reassign": "改派", "refer": "提交联席会议",
@@ -48,6 +55,13 @@ _EN: Mapping[str, Mapping[str, str]] = {
     "deadline": {"ack": "response", "resolve": "resolution"},
     "anonymous": {"worker": "an anonymous worker", "named": "a worker"},
     "unit": {"assignee": "the responsible unit", "previous": "the previous unit"},
+    "reason": {
+        "ack_overdue": "no response in time", "resolve_overdue": "not resolved in time",
+        "ack_due_soon": "response due soon", "resolve_due_soon": "resolution due soon",
+        "feedback_window_expired": "no rating within the feedback window",
+        "reminder": "rating reminder", "still_overdue": "still overdue", "rated": "rated",
+        "rating": "rated {n}",
+    },
     "action": {
         "acknowledge": "acknowledge", "request_info": "request information",
         "worker_reply": "reply", "add_note": "add a note", "escalate": "escalate",
@@ -57,6 +71,7 @@ _EN: Mapping[str, Mapping[str, str]] = {
 }  # fmt: skip
 
 _TABLES = {"zh-CN": _ZH, "en": _EN}
+_RATING_REASON = re.compile(r"rating (\d)")
 
 
 def normalise(locale: str | None) -> str:
@@ -76,6 +91,16 @@ def label(locale: str, table: str, key: object) -> str | None:
     text = str(key.value if hasattr(key, "value") else key)
     words = _TABLES.get(locale, _ZH).get(table, {})
     return words.get(text) or _ZH.get(table, {}).get(text) or text
+
+
+def reason(locale: str, text: str | None) -> str | None:
+    """Return a router reason code in words (``ack_overdue`` → 超时未响应); free text as is."""
+    if not text:
+        return None
+    match = _RATING_REASON.fullmatch(text)
+    if match:
+        return (label(locale, "reason", "rating") or "").format(n=match.group(1))
+    return label(locale, "reason", text)
 
 
 def when(locale: str, moment: datetime | str | None) -> str | None:

@@ -190,7 +190,12 @@ def _resolve(
     candidates: list[Recipient | None]
     match audience:
         case Audience.WORKER:
-            candidates = [directory.worker(grievance)]
+            # The resolved message already asks for the rating; the router's first
+            # feedback_requested comes with it, so only the reminder is worth a message.
+            first_ask = event.type is EventType.FEEDBACK_REQUESTED and not event.data.get(
+                "reminder"
+            )
+            candidates = [None if first_ask else directory.worker(grievance)]
         case Audience.ASSIGNEE:
             candidates = [directory.unit(event.assignee, audience)]
         case Audience.PREVIOUS:

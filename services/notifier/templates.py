@@ -109,7 +109,7 @@ def event_context(
         "ack_due": labels.when(locale, event.ack_due_at),
         "resolve_due": labels.when(locale, event.resolve_due_at),
         "at": labels.when(locale, event.at),
-        "reason": event.reason,
+        "reason": labels.reason(locale, event.reason),
         "note": data.get("note"),
         "resolution": data.get("resolution"),
         "rating": data.get("rating"),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
+from services.notifier.channels import Job, build_channels
+from services.notifier.delivery import Dispatcher
+from services.notifier.retries import RetryLoop
+from shared.config import ContactChannel
+from shared.redis.client import make_client
 from tests.helpers import eventually
 from tests.integration.notifier_support import (
     KEYS,
@@ -16,6 +22,7 @@ from tests.integration.notifier_support import (
     receiver,
     running_notifier,
     seed_grievance,
+    settings,
     stream_payloads,
 )
 from zhitong.receiver import serving
@@ -190,3 +197,32 @@ async def _acked(redis: Redis, entry_id: str) -> bool:
 
 async def _failed(redis: Redis, recipient: str) -> list[dict[str, object]]:
     return [r for r in await stream_payloads(redis, KEYS.dlq) if r.get("recipient") == recipient]
+
+
+async def test_claim_of_a_dead_sender_is_finished_after_its_lease(
+    redis: Redis, redis_url: str
+) -> None:
+    """A delivery claimed by a notifier that died before sending is sent once, after its lease."""
+    rx = receiver()
+    async with serving(rx, port=free_port()) as url:
+        config = config_for(f"{url}/hooks")
+        notifier_settings = settings(redis_url)
+        client = make_client(redis_url)
+        async with httpx.AsyncClient() as http:
+            dispatcher = Dispatcher(client, notifier_settings, config, build_channels(config, http))
+            dispatcher.lease_ms = 100
+            job = Job(
+                job_id="msg_dead", event_id="e9", grievance_id="g1",
+                event_type="grievance.assigned", recipient="worker:w-1001", audience="worker",
+                channel=ContactChannel(type="webhook", endpoint="demo"),
+                channel_label="webhook:demo", locale="zh-CN", text="您的诉求已收到",
+            )  # fmt: skip
+            assert await dispatcher.claim(job)  # ... and the claiming process dies here
+            assert not await dispatcher.claim(job)  # a redelivered event does not send
+            retries = RetryLoop(client, notifier_settings, dispatcher)
+            await eventually(retries.run_due)
+            await eventually(lambda: _count(rx, 1))
+        await client.aclose()
+    assert rx.requests == 1
+    (sent,) = await outcomes(redis, status="sent")
+    assert sent["delivery_id"] == "msg_dead"

@@ -129,3 +129,11 @@ def test_view_reads_a_stored_document() -> None:
     assert (view.worker_id, view.worker_name, view.anonymous, view.locale) == (
         "w9", "赵", True, "zh-CN",
     )  # fmt: skip
+
+
+def test_first_feedback_request_is_folded_into_the_resolution(directory: Directory) -> None:
+    """The worker is asked to rate once (with the resolution); only the reminder repeats it."""
+    first = event(EventType.FEEDBACK_REQUESTED, state="resolved")
+    reminder = event(EventType.FEEDBACK_REQUESTED, state="resolved", data={"reminder": True})
+    assert recipients(first, GRIEVANCE, directory) == []
+    assert [r.id for r in recipients(reminder, GRIEVANCE, directory)] == ["worker:w-1001"]

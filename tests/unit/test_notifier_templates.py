@@ -199,3 +199,12 @@ def test_missing_everywhere_is_a_clear_error() -> None:
     """A template missing in every locale raises TemplateMissingError naming the file."""
     with pytest.raises(templates.TemplateMissingError, match=r"closed\.worker\.j2"):
         render_named("closed", "worker", "en", {})
+
+
+def test_router_reason_codes_read_as_words() -> None:
+    """Reason codes from the router (ack_overdue, 'rating 1') are shown in words."""
+    esc = event(EventType.ESCALATED, reason="ack_overdue", assignee="b-zto-east")
+    assert "（原因：超时未响应）" in text(esc, Audience.PREVIOUS)
+    assert "(reason: no response in time)" in text(esc, Audience.PREVIOUS, "en")
+    closed = event(EventType.CLOSED, reason="feedback_window_expired")
+    assert "已结案（评价期内未评价）" in text(closed, Audience.WORKER)
