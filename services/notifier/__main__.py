@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from services.notifier.app import build_app
 from shared.app import serve
 from shared.logging import configure_logging
@@ -12,6 +14,8 @@ def main() -> None:
     """Read settings, set up logging, serve until SIGTERM/SIGINT."""
     settings = NotifierSettings()
     configure_logging("notifier", settings.log_level)
+    # httpx logs every request at INFO; each delivery already logs its own outcome line.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     serve(build_app(settings), settings)
 
 

@@ -24,7 +24,7 @@ def build_app(settings: NotifierSettings, config: Config | None = None) -> FastA
     registry = CollectorRegistry()
     broker = make_broker(settings, registry)
     http = httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=False)
-    dispatcher = Dispatcher(client, settings, config, build_channels(config, http))
+    dispatcher = Dispatcher(client, settings, config, build_channels(config, http), registry)
     StreamConsumer(
         client, settings, settings.keys.events, GROUP_NOTIFIER, dispatcher.handle
     ).attach(broker)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
 from services.notifier.channels import Channel, Job, SendError
@@ -69,6 +70,7 @@ class Dispatcher:
         settings: NotifierSettings,
         config: Config,
         channels: Mapping[str, Channel],
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self._client = client
         self._settings = settings
@@ -79,6 +81,12 @@ class Dispatcher:
         self._sends = asyncio.Semaphore(SEND_CONCURRENCY)
         # A lease longer than any single send: only a dead sender lets it run out.
         self.lease_ms = int((settings.http_timeout_s * 2 + 5) * 1000)
+        self._outcomes = Counter(
+            "zhitong_notifier_deliveries",
+            "Delivery attempts by outcome and channel type",
+            ["status", "channel"],
+            registry=registry or CollectorRegistry(),
+        )
 
     async def handle(self, entries: Sequence[Entry]) -> dict[str, BaseException]:
         """Claim and send every delivery of a batch of events; return per-entry failures."""
@@ -213,6 +221,7 @@ class Dispatcher:
             [status, job.job_id, job.model_dump_json(), int(delay_s * 1000), codec.encode(record),
              dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
         )  # fmt: skip
+        self._outcomes.labels(status=status, channel=job.channel.type).inc()
         level = log.error if status == "failed" else log.info
         level(f"delivery_{status}", **{k: v for k, v in record.items() if v is not None})
         return bool(done == 1)

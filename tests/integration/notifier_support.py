@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from services.notifier.app import build_app
@@ -57,8 +58,8 @@ def settings(redis_url: str, **overrides: Any) -> NotifierSettings:
 @asynccontextmanager
 async def running_notifier(
     redis: Redis, redis_url: str, config: Config, **overrides: Any
-) -> AsyncIterator[None]:
-    """Run a notifier in-process for the block; return once its group reads zt:events."""
+) -> AsyncIterator[FastAPI]:
+    """Run a notifier in-process for the block (yield its app) once its group reads zt:events."""
     app = build_app(settings(redis_url, **overrides), config)
     async with app.router.lifespan_context(app):
 
@@ -67,7 +68,7 @@ async def running_notifier(
             return any(g["name"] == GROUP_NOTIFIER.encode() for g in groups)
 
         await eventually(group_ready)
-        yield
+        yield app
 
 
 async def seed_grievance(redis: Redis, grievance_id: str = "g1", **doc: Any) -> None:

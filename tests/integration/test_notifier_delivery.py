@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from services.notifier.channels import Job, build_channels
@@ -91,11 +92,12 @@ async def test_500_three_times_then_200_delivers_once(redis: Redis, redis_url: s
     async with serving(rx, port=free_port()) as url:
         await seed_grievance(redis)
         # 李师傅 is reached by log only, so the worker's webhook is the one HTTP delivery.
-        async with running_notifier(redis, redis_url, config_for(f"{url}/hooks")):
+        async with running_notifier(redis, redis_url, config_for(f"{url}/hooks")) as app:
             await publish(redis, assigned_event(assignee="m-li"))
             (sent,) = await eventually(
                 lambda: outcomes(redis, channel="webhook:demo", status="sent")
             )
+            metrics = await _metrics(app)
     assert rx.requests == 4
     assert len(rx.deliveries) == 1
     assert sent["attempt"] == 4
@@ -103,6 +105,7 @@ async def test_500_three_times_then_200_delivers_once(redis: Redis, redis_url: s
     assert [r["attempt"] for r in retrying] == [1, 2, 3]
     assert all("HTTP 500" in r["error"] for r in retrying)
     assert await redis.zcard(KEYS.retries) == 0
+    assert 'zhitong_notifier_deliveries_total{channel="webhook",status="retrying"} 3.0' in metrics
 
 
 async def test_restart_mid_retry_still_delivers_once(redis: Redis, redis_url: str) -> None:
@@ -226,3 +229,26 @@ async def test_claim_of_a_dead_sender_is_finished_after_its_lease(
     assert rx.requests == 1
     (sent,) = await outcomes(redis, status="sent")
     assert sent["delivery_id"] == "msg_dead"
+
+
+async def test_unreadable_event_is_dead_lettered(redis: Redis, redis_url: str) -> None:
+    """An entry that is not an event goes to zt:dlq as poison and does not block the stream."""
+    rx = receiver()
+    async with serving(rx, port=free_port()) as url:
+        await seed_grievance(redis)
+        overrides = {"max_deliveries": 1, "reclaim_idle_ms": 100}
+        async with running_notifier(redis, redis_url, config_for(f"{url}/hooks"), **overrides):
+            bad = await publish(redis, {"event_id": "x", "type": "grievance.unheard_of"})
+            await publish(redis, assigned_event())
+            await eventually(lambda: _count(rx, 2))
+            (poison,) = await eventually(lambda: stream_payloads(redis, KEYS.dlq), timeout=15)
+    assert poison["kind"] == "poison"
+    assert poison["entry_id"] == bad
+    assert "validation error" in poison["error"]
+
+
+async def _metrics(app: FastAPI) -> str:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notifier"
+    ) as http:
+        return (await http.get("/metrics")).text
