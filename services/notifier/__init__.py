@@ -1,0 +1,1 @@
+"""The outbound edge: lifecycle events become messages, each delivered once, retried durably."""
