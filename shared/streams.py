@@ -65,6 +65,10 @@ class Keys:
     def applied_actions(self, grievance_id: str) -> str:
         return f"{self.prefix}acts:{{{grievance_id}}}"
 
+    def duplicates(self, grievance_id: str) -> str:
+        """Return the set of civic reports linked to this one as duplicates."""
+        return f"{self.prefix}dups:{{{grievance_id}}}"
+
     @property
     def timers(self) -> str:
         return f"{self.prefix}timers"

@@ -76,6 +76,7 @@ class Engine:
                 json.dumps(snapshot),
                 route.note,
                 json.dumps(initial, ensure_ascii=False),
+                grievance.duplicate_of or "",
             ],
         )
 

@@ -55,6 +55,15 @@ class SubmittedHandler:
                     assignee=assignee,
                     entry_id=entry.id,
                 )
+            elif outcome.status == "linked":
+                event_id, original = outcome.detail
+                log.info(
+                    "duplicate_linked",
+                    grievance_id=grievance.id,
+                    event_id=event_id,
+                    duplicate_of=original,
+                    entry_id=entry.id,
+                )
             else:
                 log.info(
                     "submission_skipped",

@@ -61,6 +61,9 @@ if ENDED[g.state] then return refuse('the grievance is already ' .. g.state) end
 if g.state == 'submitted' and a.type ~= 'withdraw' then
   return refuse('the grievance is not assigned yet')
 end
+if g.duplicate_of and g.duplicate_of ~= '' and a.type ~= 'withdraw' and a.type ~= 'add_note' then
+  return refuse('this report is linked to ' .. g.duplicate_of .. ' as a duplicate; act on that one')
+end
 
 local handlers = {}
 
@@ -157,6 +160,7 @@ function handlers.resolve()
   timer_add(K, g, 'fbr', now + math.floor(window * g.sla_t.warn))
   ids[#ids + 1] = emit(K, g, 'grievance.resolved', now, {actor = actor, data = {resolution = a.resolution}})
   ids[#ids + 1] = emit(K, g, 'grievance.feedback_requested', now, {data = {feedback_closes_at = iso(now + window)}})
+  resolve_duplicates(K, g, ARGV[1], now, a.resolution)
 end
 
 function handlers.feedback()
@@ -177,8 +181,12 @@ function handlers.feedback()
 end
 
 function handlers.withdraw()
+  if g.duplicate_of and g.duplicate_of ~= '' then
+    redis.call('SREM', gkeys(ARGV[1], g.duplicate_of).dups, g.id)
+  end
   finish(K, g, 'withdrawn', now)
   ids[#ids + 1] = emit(K, g, 'grievance.withdrawn', now, {actor = actor, reason = text(a.reason)})
+  promote_duplicates(K, g, ARGV[1], now)
 end
 
 local handler = handlers[a.type]

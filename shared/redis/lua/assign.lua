@@ -8,7 +8,8 @@
 -- ARGV[3] tier-1 candidates JSON [{unit,name,kind}] (one is picked round-robin)
 -- ARGV[4] tiers 2-3 JSON [{tier,unit,name,kind}, {…}]   ARGV[5] SLA snapshot JSON
 -- ARGV[6] routing note   ARGV[7] initial record JSON (used only when intake did not write one)
--- Returns {'assigned', event_id, assignee} | {'skip', state}
+-- ARGV[8] id of the open civic report this one duplicates ('' = none)
+-- Returns {'assigned', event_id, assignee} | {'linked', event_id, original} | {'skip', state}
 local K = gkeys(ARGV[1], ARGV[2])
 local g = load(K, ARGV[2])
 if g == nil then
@@ -34,6 +35,28 @@ g.chain_t = {{tier = 1, unit = pick.unit, name = pick.name, kind = pick.kind}, u
 put(g, 'chain', cjson.encode(g.chain_t))
 put(g, 'sla', ARGV[5])
 g.sla_t = cjson.decode(ARGV[5])
-local event_id = assign_tier(K, g, 1, now_ms(), 'grievance.assigned', {reason = ARGV[6]})
+local now = now_ms()
+if ARGV[8] ~= '' then
+  local OK = gkeys(ARGV[1], ARGV[8])
+  local original = load(OK, ARGV[8])
+  if original and ACTIVE[original.state] then
+    -- Linked: no clock of its own; both reporters are told, the original's outcome is mirrored.
+    redis.call('SADD', OK.dups, g.id)
+    put(g, 'duplicate_of', original.id)
+    put(g, 'state', 'assigned')
+    g.tier = original.tier
+    put(g, 'tier', original.tier)
+    put(g, 'assignee', original.assignee)
+    put(g, 'assignee_name', original.assignee_name or '')
+    put(g, 'assigned_at', now)
+    local linked = {duplicate_of = original.id, original_tracking_no = original.tracking_no}
+    local event_id = emit(K, g, 'grievance.duplicate_linked', now, {reason = 'nearby open report', data = linked})
+    emit(OK, original, 'grievance.duplicate_linked', now, {reason = 'nearby report linked', data = {duplicate = g.id, duplicate_tracking_no = g.tracking_no}})
+    save(OK, original)
+    save(K, g)
+    return {'linked', event_id, original.id}
+  end
+end
+local event_id = assign_tier(K, g, 1, now, 'grievance.assigned', {reason = ARGV[6]})
 save(K, g)
 return {'assigned', event_id, pick.unit}

@@ -8,6 +8,7 @@ local function gkeys(prefix, gid)
     g = prefix .. 'g:{' .. gid .. '}',
     tl = prefix .. 'tl:{' .. gid .. '}',
     acts = prefix .. 'acts:{' .. gid .. '}',
+    dups = prefix .. 'dups:{' .. gid .. '}',
     timers = prefix .. 'timers',
     events = prefix .. 'events',
     open = prefix .. 'idx:open',
@@ -184,4 +185,37 @@ local function note_first_ack(g, now)
     put(g, 'ack_tier', g.tier)
     put(g, 'ack_unit', g.assignee)
   end
+end
+
+-- Civic duplicates (SPEC §7): a linked report has no clock of its own; its reporter hears
+-- the original's outcome.  Apply `fn(K, dup)` to every open duplicate of `g`.
+local function each_duplicate(K, g, prefix, fn)
+  for _, dup_id in ipairs(redis.call('SMEMBERS', K.dups)) do
+    local DK = gkeys(prefix, dup_id)
+    local dup = load(DK, dup_id)
+    if dup and not ENDED[dup.state] then
+      fn(DK, dup)
+      save(DK, dup)
+    end
+  end
+end
+
+-- The original was resolved: tell each duplicate's reporter and close the duplicate.
+local function resolve_duplicates(K, g, prefix, now, resolution)
+  each_duplicate(K, g, prefix, function(DK, dup)
+    put(dup, 'state', 'resolved')
+    put(dup, 'resolved_at', now)
+    put(dup, 'resolution', resolution)
+    emit(DK, dup, 'grievance.resolved', now, {reason = 'original_resolved', data = {resolution = resolution, duplicate_of = g.id}})
+    finish(DK, dup, 'closed', now)
+    emit(DK, dup, 'grievance.closed', now, {reason = 'original_resolved', data = {duplicate_of = g.id}})
+  end)
+end
+
+-- The original ended without a resolution: each duplicate gets its own chain and clock.
+local function promote_duplicates(K, g, prefix, now)
+  each_duplicate(K, g, prefix, function(DK, dup)
+    put(dup, 'duplicate_of', '')
+    assign_tier(DK, dup, 1, now, 'grievance.assigned', {reason = 'original ' .. g.state .. '; routed on its own'})
+  end)
 end
