@@ -52,6 +52,10 @@ class RouterSettings(CommonSettings):
     http_port: int = 8081
     timer_batch: int = 100
     timer_idle_s: float = 0.05
+    # Housekeeping: safe stream trimming, dead-consumer pruning, retention anonymisation.
+    housekeeping_interval_s: float = 60.0
+    stream_keep_s: int = 7 * 86400
+    consumer_prune_idle_s: int = 3600
 
 
 class NotifierSettings(CommonSettings):

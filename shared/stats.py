@@ -132,9 +132,9 @@ def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str
 
 
 async def load_records(client: Redis, keys: Keys, batch: int = 500) -> list[dict[str, str]]:
-    """Return the KPI fields of every grievance in the open and ended indexes."""
+    """Return the KPI fields of every grievance: open, ended and archived (anonymised)."""
     ids: list[bytes] = []
-    for index in (keys.open_index, keys.closed_index):
+    for index in (keys.open_index, keys.closed_index, keys.archived_index):
         ids.extend(await client.zrange(index, 0, -1))
     records: list[dict[str, str]] = []
     for start in range(0, len(ids), batch):

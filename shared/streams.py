@@ -83,6 +83,11 @@ class Keys:
         """Return the sorted set of ended grievance ids scored by end time (retention)."""
         return f"{self.prefix}idx:ended"
 
+    @property
+    def archived_index(self) -> str:
+        """Return the sorted set of anonymised grievance ids (kept for statistics)."""
+        return f"{self.prefix}idx:archived"
+
     def round_robin(self, branch_id: str) -> str:
         return f"{self.prefix}rr:{branch_id}"
 

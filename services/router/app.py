@@ -7,10 +7,12 @@ from prometheus_client import CollectorRegistry
 
 from services.router.engine import Engine
 from services.router.handlers import ActionHandler, SubmittedHandler
+from services.router.housekeeping import Housekeeping
 from services.router.timers import TimerPoller
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
+from shared.janitor import Janitor
 from shared.redis.client import make_client
 from shared.settings import RouterSettings
 from shared.streams import GROUP_ROUTER
@@ -31,7 +33,18 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
         broker
     )
     poller = TimerPoller(engine, registry, settings.timer_batch, settings.timer_idle_s)
-    return Service("router", settings, client, broker, registry, loops=[poller.run])
+    janitor = Janitor(
+        client,
+        consumed=(keys.intake, keys.submitted, keys.actions, keys.events),
+        logs=(keys.intake_rejected, keys.deliveries),
+        keep_ms=settings.stream_keep_s * 1000,
+        prune_idle_ms=settings.consumer_prune_idle_s * 1000,
+        me=settings.consumer_name,
+    )
+    housekeeping = Housekeeping(janitor, settings, config.retention)
+    return Service(
+        "router", settings, client, broker, registry, loops=[poller.run, housekeeping.run]
+    )
 
 
 def build_app(settings: RouterSettings, config: Config | None = None) -> FastAPI:
