@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -25,7 +26,7 @@ from shared.settings import CommonSettings
 
 log = get_logger(__name__)
 
-Loop = Callable[[asyncio.Event], Awaitable[None]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def make_broker(settings: CommonSettings, registry: CollectorRegistry) -> RedisBroker:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
+from redis.typing import EncodableT, FieldT
 
 from shared.streams import PAYLOAD_FIELD
 
@@ -23,7 +24,7 @@ def encode(body: BaseModel | dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def fields(body: BaseModel | dict[str, Any]) -> dict[str, bytes]:
+def fields(body: BaseModel | dict[str, Any]) -> dict[FieldT, EncodableT]:
     """Return the field mapping to pass to ``XADD``."""
     return {PAYLOAD_FIELD: encode(body)}
 

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from shared import codec
 from shared.logging import get_logger
+from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.settings import CommonSettings
 
@@ -137,18 +138,18 @@ class StreamConsumer:
         async with self.client.pipeline(transaction=False) as pipe:
             if done:
                 pipe.xack(self.stream, self.group, *done)
-            for entry_id, exc in failures.items():
-                pipe.hset(errors_key, entry_id, f"{type(exc).__name__}: {exc}"[:2000])
+            for entry_id, error in failures.items():
+                pipe.hset(errors_key, entry_id, f"{type(error).__name__}: {error}"[:2000])
             if any(e.deliveries > 1 for e in entries if e.id in done):
                 pipe.hdel(errors_key, *done)
             await pipe.execute()
-        for entry_id, exc in failures.items():
+        for entry_id, error in failures.items():
             log.warning(
                 "handler_failed",
                 stream=self.stream,
                 group=self.group,
                 entry_id=entry_id,
-                error=f"{type(exc).__name__}: {exc}",
+                error=f"{type(error).__name__}: {error}",
             )
 
     async def _dead_letter(self, entry: Entry) -> None:
@@ -161,7 +162,7 @@ class StreamConsumer:
             "group": self.group,
             "entry_id": entry.id,
             "deliveries": entry.deliveries,
-            "error": last_error.decode() if last_error else "consumer died while handling",
+            "error": as_text(last_error) if last_error else "consumer died while handling",
             "fields": codec.raw_fields_text(entry.fields),
             "at": datetime.now(UTC).isoformat(),
         }

@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared.redis.client import as_text
 from shared.streams import Keys
 
 STAT_FIELDS = (
@@ -133,14 +134,14 @@ def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str
 
 async def load_records(client: Redis, keys: Keys, batch: int = 500) -> list[dict[str, str]]:
     """Return the KPI fields of every grievance: open, ended and archived (anonymised)."""
-    ids: list[bytes] = []
+    ids: list[str] = []
     for index in (keys.open_index, keys.closed_index, keys.archived_index):
-        ids.extend(await client.zrange(index, 0, -1))
+        ids.extend(as_text(i) for i in await client.zrange(index, 0, -1))
     records: list[dict[str, str]] = []
     for start in range(0, len(ids), batch):
         async with client.pipeline(transaction=False) as pipe:
             for gid in ids[start : start + batch]:
-                pipe.hmget(keys.grievance(gid.decode()), list(STAT_FIELDS))
+                pipe.hmget(keys.grievance(gid), list(STAT_FIELDS))
             rows = await pipe.execute()
         for row in rows:
             record = {f: v.decode() for f, v in zip(STAT_FIELDS, row, strict=True) if v is not None}

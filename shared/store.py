@@ -15,6 +15,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from shared.events import Grievance
+from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
 
@@ -113,4 +114,4 @@ async def load(
 async def resolve_id(client: Redis, keys: Keys, id_or_tracking_no: str) -> str:
     """Return the grievance id for an id or a tracking number."""
     found = await client.get(keys.tracking(id_or_tracking_no))
-    return found.decode() if found else id_or_tracking_no
+    return as_text(found) if found else id_or_tracking_no

@@ -205,7 +205,10 @@ def _committee_overlaps(config: Config) -> list[str]:
 
 def _channel_errors(config: Config) -> list[str]:
     errors = []
-    webhooks, gateways = config.channels.webhooks, config.channels.gateways
+    tables: dict[str, set[str]] = {
+        "webhook": set(config.channels.webhooks),
+        "gateway": set(config.channels.gateways),
+    }
     directory = config.directory
     owners: list[tuple[str, list[object]]] = [
         ("worker channels", list(config.channels.worker)),
@@ -220,7 +223,7 @@ def _channel_errors(config: Config) -> list[str]:
     for owner, channels in owners:
         for channel in channels:
             kind, endpoint = getattr(channel, "type", ""), getattr(channel, "endpoint", None)
-            table = {"webhook": webhooks, "gateway": gateways}.get(kind)
+            table = tables.get(kind)
             if table is not None and endpoint not in table:
                 errors.append(
                     f"'{owner}' uses {kind} endpoint '{endpoint}', which is not defined under "

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from services.router import directory, sla
 from shared.config import Config
 from shared.events import Grievance
+from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
 
@@ -32,7 +33,7 @@ class Fired:
 
 
 def _text(values: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(v.decode() if isinstance(v, bytes) else str(v) for v in values)
+    return tuple(as_text(v) for v in values)
 
 
 class Engine:
@@ -126,4 +127,4 @@ class Engine:
     async def record(self, grievance_id: str, *fields: str) -> dict[str, str]:
         """Return selected fields of a grievance hash (empty strings when unset)."""
         values = await self.client.hmget(self.keys.grievance(grievance_id), list(fields))
-        return {f: (v.decode() if v else "") for f, v in zip(fields, values, strict=True)}
+        return {f: (as_text(v) if v else "") for f, v in zip(fields, values, strict=True)}

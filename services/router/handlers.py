@@ -169,7 +169,8 @@ class ActionHandler:
 
     async def _refuse_invalid(self, entry: Entry, body: dict[str, Any], reason: str) -> None:
         gid = body.get("grievance_id")
-        actor = body.get("actor") if isinstance(body.get("actor"), dict) else {}
+        raw_actor = body.get("actor")
+        actor: dict[str, Any] = raw_actor if isinstance(raw_actor, dict) else {}
         if isinstance(gid, str) and gid:
             normalised = {
                 "action_id": str(body["action_id"]),

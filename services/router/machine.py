@@ -7,6 +7,7 @@ test drives random sequences through the real scripts and compares them with thi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from shared.events import ActionType, EventType, State
@@ -164,7 +165,10 @@ def _withdraw(model: Model, *_: object) -> Step:
     return _finish(model, State.WITHDRAWN, EventType.WITHDRAWN)
 
 
-_RULES = {
+Chain = tuple[str, str, str]
+Rule = Callable[[Model, Chain, int, str], Step]
+
+_RULES: dict[ActionType, Rule] = {
     ActionType.ACKNOWLEDGE: _acknowledge,
     ActionType.REQUEST_INFO: _request_info,
     ActionType.WORKER_REPLY: _worker_reply,

@@ -13,6 +13,7 @@ import json
 from redis.asyncio import Redis
 
 from shared.logging import get_logger, redact_text
+from shared.redis.client import as_text
 from shared.streams import Keys
 
 log = get_logger(__name__)
@@ -40,7 +41,7 @@ async def anonymise_expired(client: Redis, keys: Keys, retention_s: int, batch: 
     cutoff = int(seconds) * 1000 + int(micros) // 1000 - retention_s * 1000
     ids = await client.zrangebyscore(keys.closed_index, "-inf", cutoff, start=0, num=batch)
     for raw_id in ids:
-        gid = raw_id.decode()
+        gid = as_text(raw_id)
         doc_raw = await client.hget(keys.grievance(gid), "doc")
         doc = anonymise_doc(json.loads(doc_raw)) if doc_raw else {}
         async with client.pipeline(transaction=True) as pipe:

@@ -74,7 +74,7 @@ def add_working_ms(start_ms: int, seconds: float, calendar: dict[str, Any] | Non
             if local < work_end:
                 available = work_end - local
                 if remaining <= available:
-                    return local + remaining - offset
+                    return int(local + remaining - offset)
                 remaining -= available
         local = (day + 1) * day_ms
-    return local - offset
+    return int(local - offset)

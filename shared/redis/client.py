@@ -5,6 +5,11 @@ from __future__ import annotations
 from redis.asyncio import BlockingConnectionPool, Redis
 
 
+def as_text(value: object) -> str:
+    """Return a Redis reply value (bytes in this project's clients) as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def make_client(url: str, max_connections: int = 64) -> Redis:
     """Return a bytes-mode client whose pool waits for a free connection instead of raising."""
     # redis-py 8 raises when its pool is exhausted (FASTSTREAM-NOTES); a blocking pool
