@@ -1,15 +1,37 @@
 """Keyword classification of a grievance's category and urgency (pure, no I/O but loading).
 
 Upstream apps often send only free text ("小区保安不让电动车进，送不了件").  When the
-category or urgency is absent, a configurable keyword rule set picks one and records why,
-so an assignee (and an auditor) can see the matched words on the grievance.
+category or urgency is absent, a configurable rule set (``rules.yaml``) picks one and records
+why, so an assignee (and an auditor) can see the matched words on the grievance.
+
+The method, in order:
+
+1. **Normalise** the text: NFKC (full-width → half-width), lower case, curly quotes → ``'``,
+   and traditional → simplified Chinese for common characters (workers on a traditional
+   input method write 讓/進/區 for 让/进/区).
+2. **Find cues.**  Chinese cues match anywhere; ``A~B`` matches A then B within a few
+   characters of the same clause (不让~进 finds 不让外卖车进).  English cues match whole
+   words; a word also matches its plural (-s/-es) and ``word*`` matches any ending
+   (``salar*`` → salary, salaries).
+3. **Longest cue wins a span.**  A cue lying inside a longer matched cue is dropped, whatever
+   its category: 工伤保险 (social insurance) silences 保险, 不让~进 silences 进.  ``not`` cues
+   only do this: "fire me" silences "fire", 火车 silences 火.
+4. **Score** each category: ``strong`` cues 4, ``zh``/``en`` cues 2, ``weak`` cues 1, each
+   distinct cue once.  The best total wins; ties go to the category earlier in ``priority``
+   (specific before generic).  A best score under ``min_score`` is ``other``: one weak cue
+   is not enough to route a grievance.
+5. **Urgency**: the most severe level with a cue (critical → high → low); ``low`` (questions,
+   suggestions, thanks) only when none of its ``unless`` cues (signs of a complaint) appear.
+
+Everything is explainable: the reason names the winning cues, their weights and the runner-up.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,69 +40,294 @@ import yaml
 
 from shared.events import Category, Classification, Urgency
 
-_ASCII = re.compile(r"^[\x00-\x7f]+$")
 GIVEN = "given by source"
 NO_MATCH = "no keyword matched"
+
+WEIGHTS = {"strong": 4, "zh": 2, "en": 2, "weak": 1}
+STEM_KEY = 3  # "word*" cues are indexed by their first three letters
+GAP = 6  # characters allowed between the two halves of an ``A~B`` cue
+_CLAUSE_BREAK = "，。！？；、,.!?;\n"
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+# Traditional → simplified for characters that occur in workers' grievances.  Not a full
+# converter: enough that a keyword written in simplified matches a traditional message.
+_TRAD_PAIRS = (
+    "讓让 進进 區区 門门 攔拦 樓楼 車车 輛辆 電电 動动 騎骑 遞递 員员 資资 "
+    "錢钱 發发 給给 還还 賬账 帳帐 結结 費费 險险 醫医 療疗 養养 傷伤 災灾 "
+    "難难 處处 辦办 問问 題题 應应 該该 們们 個个 這这 麼么 嗎吗 說说 話话 "
+    "請请 謝谢 對对 從从 來来 時时 間间 後后 裡里 沒没 開开 關关 過过 議议 "
+    "設设 備备 燈灯 損损 壞坏 壓压 爛烂 積积 廢废 棄弃 場场 髒脏 衛卫 亂乱 "
+    "擋挡 擠挤 違违 規规 則则 罰罚 單单 號号 臺台 灣湾 幫帮 歲岁 婦妇 業业 "
+    "勞劳 務务 錄录 權权 師师 訴诉 訟讼 會会 黨党 組组 織织 係系 轉转 遷迁 "
+    "學学 兒儿 讀读 園园 課课 體体 檢检 診诊 藥药 頭头 暈晕 熱热 濟济 據据 "
+    "圍围 牆墙 線线 纜缆 燒烧 煙烟 隱隐 慣惯 觸触 網网 絡络 貨货 運运 輸输 "
+    "盜盗 賠赔 償偿 竊窃 丟丢 滅灭 寢寝 價价 貴贵 帶带 闆板 張张 長长 錯错 "
+    "誤误 鐘钟 點点 數数 層层 級级 離离 職职 屆届 濕湿 寫写 語语 樣样 經经 "
+    "驗验 聽听 見见 視视 覺觉 雙双 揀拣 訂订 遲迟 斷断 續续 況况 總总 邊边 "
+    "溝沟 蓋盖 護护 欄栏 廁厕 橋桥 訊讯 標标 誌志 廣广 鄰邻 隊队 當当 機机 "
+    "齊齐 週周 條条 歷历 準准 剛刚 豐丰 鬥斗 爭争 賣卖 買买 紅红 綠绿 領领 "
+    "約约 軟软 為为 陽阳 塊块 滿满 聯联 氣气 認认 證证 緊紧 補补 貼贴 獎奖 "
+    "懲惩 監监 雜杂 擾扰 餓饿 飯饭 飲饮 腳脚 鎖锁 窩窝 換换 鐵铁 環环 塵尘 "
+    "淨净 潔洁 戶户 營营 駕驾 駛驶 繳缴 僱雇 產产 報报 顯显 傳传 紙纸 筆笔 "
+    "團团 閘闸 攝摄 邏逻 輯辑 額额 稅税 趕赶 衝冲 撥拨 歡欢 戰战 殘残 齡龄 "
+    "幣币 萬万 億亿 實实 際际 現现 "
+)
+_TO_SIMPLIFIED = str.maketrans({p[0]: p[1] for p in _TRAD_PAIRS.split()})
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in the form cues are matched against (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return text.replace("\u2019", "'").replace("\u2018", "'").translate(_TO_SIMPLIFIED)
+
+
+def _stem(word: str) -> str:
+    """Return ``word`` without a plural ending (cues and text are stemmed alike)."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Return a message prepared once for every cue: normalised, plus its English words."""
+
+    raw: str
+    norm: str
+    words: tuple[str, ...]  # stemmed English words
+    spans: tuple[tuple[int, int], ...]  # each word's span in ``norm``
+
+    @classmethod
+    def of(cls, text: str) -> Text:
+        norm = normalise(text)
+        found = list(_WORD.finditer(norm))
+        return cls(
+            text,
+            norm,
+            tuple(_stem(m.group()) for m in found),
+            tuple(m.span() for m in found),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
-    """Return one keyword with its weight and a matcher (whole words for English)."""
+    """Return one cue: its text as written in the rules, its weight and how it matches."""
 
     text: str
     weight: int
-    pattern: re.Pattern[str]
+    kind: str  # "plain" (substring), "gap" (A~B) or "words" (English whole words)
+    parts: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str) -> Keyword:
+    def parse(cls, text: str, weight: int = 2) -> Keyword:
         text = text.strip()
         if not text:
             raise ValueError("a keyword must not be empty")
-        if _ASCII.match(text):
-            # Whole words only: "fire" must not match "fired", "rest" not "interest".
-            pattern = re.compile(rf"(?<![a-z0-9]){re.escape(text.lower())}(?![a-z0-9])")
-            return cls(text, 2 * len(text.split()), pattern)
-        return cls(text, len(text), re.compile(re.escape(text)))
+        norm = normalise(text)
+        if norm.isascii():
+            words = tuple(
+                w if w.endswith("*") else _stem(w) for w in norm.replace("-", " ").split()
+            )
+            if not all(re.fullmatch(r"[a-z0-9']+\*?", w) for w in words):
+                raise ValueError(f"English keyword {text!r} must be plain words (word* for stems)")
+            return cls(text, weight, "words", words)
+        if "~" in norm:
+            head, _, tail = norm.partition("~")
+            if not head or not tail or "~" in tail:
+                raise ValueError(f"keyword {text!r}: use one '~' between two non-empty parts")
+            return cls(text, weight, "gap", (head, tail))
+        return cls(text, weight, "plain", (norm,))
+
+    def find(self, text: Text) -> tuple[int, int] | None:
+        """Return the span of this cue's first occurrence in ``text``, or None."""
+        if self.kind == "words":
+            return next(self.spans_in(text, range(len(text.words))), None)
+        return next(self.spans_in(text, range(len(text.norm))), None)
+
+    def spans_in(self, text: Text, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """Yield the spans of this cue starting at ``starts`` (characters, or words)."""
+        if self.kind == "words":
+            n = len(self.parts)
+            for i in starts:
+                if i + n <= len(text.words) and all(
+                    _word_matches(text.words[i + j], p) for j, p in enumerate(self.parts)
+                ):
+                    yield text.spans[i][0], text.spans[i + n - 1][1]
+            return
+        head = self.parts[0]
+        for i in starts:
+            if not text.norm.startswith(head, i):
+                continue
+            if self.kind == "plain":
+                yield i, i + len(head)
+                continue
+            tail = self.parts[1]
+            window = text.norm[i + len(head) : i + len(head) + GAP + len(tail)]
+            at = window.find(tail)
+            if at >= 0 and not any(c in _CLAUSE_BREAK for c in window[:at]):
+                yield i, i + len(head) + at + len(tail)
+
+
+def _word_matches(word: str, part: str) -> bool:
+    return word.startswith(part[:-1]) if part.endswith("*") else word == part
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Return one matched cue: the label it votes for and where it matched."""
+
+    label: str
+    keyword: Keyword
+    start: int
+    end: int
+    negative: bool = False
+
+    def inside(self, other: Hit) -> bool:
+        """Return whether this hit lies within ``other``, which is strictly longer."""
+        return (
+            other.start <= self.start
+            and self.end <= other.end
+            and other.end - other.start > self.end - self.start
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Return the keywords that vote for one label (a category or an urgency)."""
+    """Return the cues that vote for one label (a category or an urgency)."""
 
     label: str
     keywords: tuple[Keyword, ...]
+    negatives: tuple[Keyword, ...] = ()
+    unless: tuple[Keyword, ...] = ()
 
     def matches(self, text: str) -> list[Keyword]:
-        """Return the keywords found in ``text`` (already lower-cased)."""
-        return [k for k in self.keywords if k.pattern.search(text)]
+        """Return the cues found in ``text`` (before longest-match resolution)."""
+        prepared = Text.of(text)
+        return [k for k in self.keywords if k.find(prepared) is not None]
+
+    def blocked(self, text: Text) -> Keyword | None:
+        """Return the first ``unless`` cue present in ``text`` (the rule then does not apply)."""
+        return next((k for k in self.unless if k.find(text) is not None), None)
+
+
+class Matcher:
+    """Return every cue of some rules found in a text, indexed so a text is read once.
+
+    Chinese cues are indexed by their first character and English cues by their first word,
+    so a message costs one pass over its characters and words, not one search per cue.
+    """
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.by_char: dict[str, list[tuple[str, Keyword, bool]]] = {}  # by first 2 chars
+        self.by_word: dict[str, list[tuple[str, Keyword, bool]]] = {}
+        self.by_stem: dict[str, list[tuple[str, Keyword, bool]]] = {}  # "word*": by 3 letters
+        for rule in rules:
+            cues = [(k, False) for k in rule.keywords] + [(k, True) for k in rule.negatives]
+            for keyword, negative in cues:
+                entry = (rule.label, keyword, negative)
+                first = keyword.parts[0]
+                if keyword.kind != "words":
+                    self.by_char.setdefault(first[:2], []).append(entry)
+                elif first.endswith("*"):
+                    self.by_stem.setdefault(first[:-1][:STEM_KEY], []).append(entry)
+                else:
+                    self.by_word.setdefault(first, []).append(entry)
+
+    def hits(self, text: Text) -> list[Hit]:
+        """Return every occurrence of every cue (and ``not`` cue) in ``text``."""
+        found = []
+        norm, by_char = text.norm, self.by_char
+        for i in range(len(norm)):
+            for label, keyword, negative in (
+                *by_char.get(norm[i], ()),
+                *(by_char.get(norm[i : i + 2], ()) if i + 1 < len(norm) else ()),
+            ):
+                if keyword.kind == "plain":
+                    if norm.startswith(keyword.parts[0], i):
+                        found.append(Hit(label, keyword, i, i + len(keyword.parts[0]), negative))
+                    continue
+                found.extend(
+                    Hit(label, keyword, start, end, negative)
+                    for start, end in keyword.spans_in(text, (i,))
+                )
+        for i, word in enumerate(text.words):
+            candidates = list(self.by_word.get(word, ()))
+            for key in {word[:n] for n in range(1, STEM_KEY + 1)}:
+                candidates += [
+                    e for e in self.by_stem.get(key, ()) if _word_matches(word, e[1].parts[0])
+                ]
+            for label, keyword, negative in candidates:
+                found.extend(
+                    Hit(label, keyword, start, end, negative)
+                    for start, end in keyword.spans_in(text, (i,))
+                )
+        return found
+
+
+def resolve(hits: Sequence[Hit]) -> list[Hit]:
+    """Return the positive hits not lying inside a longer hit (of any label, or a ``not``)."""
+    return [h for h in hits if not h.negative and not any(h.inside(o) for o in hits)]
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Return the winning label, its score and the keywords that won it."""
+    """Return the winning label, its score and the cues that won it."""
 
     label: str
     score: int
     keywords: tuple[str, ...]
+    runner_up: tuple[str, int] | None = None
 
     def reason(self) -> str:
         words = ", ".join(f"'{k}'" for k in self.keywords)
-        return f"keyword {words} → {self.label}"
+        why = f"keyword {words} → {self.label}"
+        if self.score:
+            why += f" (score {self.score}"
+            if self.runner_up:
+                why += f"; next {self.runner_up[0]} {self.runner_up[1]}"
+            why += ")"
+        return why
 
 
-def best_match(rules: Sequence[Rule], text: str) -> Match | None:
-    """Return the highest-scoring rule for ``text``; ties go to the earlier rule."""
-    lowered = text.lower()
-    best: Match | None = None
-    for rule in rules:
-        found = rule.matches(lowered)
-        if not found:
-            continue
-        score = sum(k.weight for k in found)
-        if best is None or score > best.score:
-            ranked = sorted(found, key=lambda k: -k.weight)
-            best = Match(rule.label, score, tuple(k.text for k in ranked[:3]))
-    return best
+def score(hits: Iterable[Hit]) -> dict[str, dict[str, Keyword]]:
+    """Return, per label, its distinct matched cues (each cue counts once)."""
+    by_label: dict[str, dict[str, Keyword]] = {}
+    for hit in hits:
+        by_label.setdefault(hit.label, {})[hit.keyword.text] = hit.keyword
+    return by_label
+
+
+def best_match(
+    rules: Sequence[Rule],
+    text: str,
+    *,
+    priority: Sequence[str] = (),
+    min_score: int = 1,
+    matcher: Matcher | None = None,
+) -> Match | None:
+    """Return the highest-scoring label for ``text``; ties go to the earlier in ``priority``."""
+    found = resolve((matcher or Matcher(rules)).hits(Text.of(text)))
+    order: dict[str, int] = {}
+    for label in [*priority, *(r.label for r in rules)]:
+        order.setdefault(label, len(order))
+    ranked = sorted(
+        ((sum(k.weight for k in kws.values()), label, kws) for label, kws in score(found).items()),
+        key=lambda t: (-t[0], order.get(t[1], len(order))),
+    )
+    if not ranked or ranked[0][0] < min_score:
+        return None
+    total, label, kws = ranked[0]
+    words = sorted(kws.values(), key=lambda k: -k.weight)
+    return Match(
+        label,
+        total,
+        tuple(f"{k.text}" for k in words[:4]),
+        (ranked[1][1], ranked[1][0]) if len(ranked) > 1 else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +336,14 @@ class RuleSet:
 
     categories: tuple[Rule, ...]
     urgency: tuple[Rule, ...]
+    priority: tuple[str, ...] = ()
+    min_score: int = 2
+    _categories: Matcher = field(init=False, repr=False, compare=False)
+    _urgency: Matcher = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_categories", Matcher(self.categories))
+        object.__setattr__(self, "_urgency", Matcher(self.urgency))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -101,32 +356,68 @@ class RuleSet:
             _rule(name, spec, Urgency, "urgency")
             for name, spec in (data.get("urgency") or {}).items()
         )
-        return cls(categories, urgency)
+        priority = tuple(_label(str(p), Category, "category") for p in data.get("priority") or [])
+        min_score = int((data.get("settings") or {}).get("min_score", 2))
+        return cls(categories, urgency, priority, min_score)
 
     def category(self, text: str) -> tuple[Category, str]:
         """Return the category for ``text`` and why it was chosen."""
-        match = best_match(self.categories, text)
+        match = best_match(self.categories, text, priority=self.priority, matcher=self._categories)
         if match is None:
             return Category.OTHER, NO_MATCH
+        if match.score < self.min_score:
+            return Category.OTHER, (
+                f"only weak keyword {', '.join(repr(k) for k in match.keywords)} "
+                f"(score {match.score} < {self.min_score}) → other"
+            )
         return Category(match.label), match.reason()
 
     def urgency_of(self, text: str) -> tuple[Urgency, str]:
-        """Return the urgency for ``text``: the most severe level whose words appear."""
+        """Return the urgency for ``text``: the most severe level whose cues appear."""
+        prepared = Text.of(text)
+        found = resolve(self._urgency.hits(prepared))
         for level in (Urgency.CRITICAL, Urgency.HIGH, Urgency.LOW):
             for rule in self.urgency:
-                if rule.label == level.value and (found := rule.matches(text.lower())):
-                    return level, Match(level.value, 0, (found[0].text,)).reason()
+                if rule.label != level.value:
+                    continue
+                words = [h.keyword.text for h in found if h.label == level.value]
+                if not words:
+                    continue
+                if (blocker := rule.blocked(prepared)) is not None:
+                    return Urgency.NORMAL, (
+                        f"keyword '{words[0]}' → {level.value}, but '{blocker.text}' → normal"
+                    )
+                return level, Match(level.value, 0, (words[0],)).reason()
         return Urgency.NORMAL, f"{NO_MATCH} → normal"
 
 
-def _rule(name: str, spec: Mapping[str, Iterable[str]] | None, enum: Any, kind: str) -> Rule:
+def _label(name: str, enum: Any, kind: str) -> str:
     try:
-        label = enum(name).value
+        return str(enum(name).value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
         raise ValueError(f"unknown {kind} {name!r} in rules; allowed: {allowed}") from None
-    words = [w for lang in ("zh", "en") for w in (spec or {}).get(lang, [])]
-    return Rule(label, tuple(Keyword.parse(str(w)) for w in words))
+
+
+_KEYS = frozenset({*WEIGHTS, "not", "unless"})
+
+
+def _rule(name: str, spec: Mapping[str, Iterable[str]] | None, enum: Any, kind: str) -> Rule:
+    label = _label(name, enum, kind)
+    spec = spec or {}
+    if unknown := set(spec) - _KEYS:
+        raise ValueError(
+            f"{kind} {name!r}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}"
+        )
+
+    def parse(key: str, weight: int = 0) -> tuple[Keyword, ...]:
+        try:
+            return tuple(Keyword.parse(str(w), weight) for w in spec.get(key) or [])
+        except ValueError as error:
+            raise ValueError(f"{kind} {name!r}, {key}: {error}") from None
+
+    keywords = tuple(k for tier, weight in WEIGHTS.items() for k in parse(tier, weight))
+    return Rule(label, keywords, parse("not"), parse("unless"))
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
