@@ -221,3 +221,100 @@ EVAL_A: Labelled = [
     ("What time does the rider service station close on weekends?", C.OTHER, U.LOW),
     ("Just want to say the new rest stop on the highway is great, thanks", C.OTHER, U.LOW),
 ]
+
+# Set B — written after the rules were reworked on set A, committed before the classifier was
+# ever run on it, and never tuned on: the honest estimate of accuracy on new wording.
+EVAL_B: Labelled = [
+    # wages
+    ("跑了一个季度的活，车队老板说资金周转不过来，让我们再等等", C.WAGES, U.HIGH),
+    ("直播公司说好的保底没给，这两个月只发了五百块", C.WAGES, U.NORMAL),
+    ("老闆欠我們兩個月工資不發", C.WAGES, U.HIGH),
+    ("Our franchise boss cut the per-parcel fee without telling anyone and still owes us for "
+     "March", C.WAGES, U.NORMAL),
+    # social insurance
+    ("入职时说缴五险，干了八个月查了一下一分没交", C.SOCIAL_INSURANCE, U.NORMAL),
+    ("开网约车算不算灵活就业，能不能在这边交城乡居民养老", C.SOCIAL_INSURANCE, U.LOW),
+    ("My employer never registered me for work-injury insurance, and now I've hurt my knee",
+     C.SOCIAL_INSURANCE, U.CRITICAL),
+    # rest and leave
+    ("站里规定下雨天谁都不准请假，不然罚两百", C.REST_LEAVE, U.NORMAL),
+    ("开车连续跑十六个小时，公司还催着装下一车", C.REST_LEAVE, U.HIGH),
+    ("Nobody at our depot has had a weekend off in three months", C.REST_LEAVE, U.NORMAL),
+    # equal employment
+    ("主播公司招人看长相，说我太胖了不要", C.EQUAL_EMPLOYMENT, U.NORMAL),
+    ("因为我是少数民族，车队说不方便安排", C.EQUAL_EMPLOYMENT, U.NORMAL),
+    ("The hiring manager said they only take drivers under 40 with a local licence plate",
+     C.EQUAL_EMPLOYMENT, U.NORMAL),
+    # accommodation
+    ("冬天宿舍没暖气，晚上冻得睡不着", C.ACCOMMODATION, U.NORMAL),
+    ("停车场边上连个能住的旅馆都没有，只能睡驾驶座", C.ACCOMMODATION, U.NORMAL),
+    ("The company dorm is being torn down next week and we have nowhere to go",
+     C.ACCOMMODATION, U.HIGH),
+    # insurance claims
+    ("昨晚在停车区休息，两个轮胎被人卸走了，能不能走保险", C.INSURANCE_CLAIM, U.NORMAL),
+    ("车上的冷链货被人打开偷了一半，报了警，保险说要派出所证明", C.INSURANCE_CLAIM, U.NORMAL),
+    ("Thieves cut the tarp and took six boxes of electronics while I slept, who pays for "
+     "this?", C.INSURANCE_CLAIM, U.NORMAL),
+    # road access
+    ("医院新规定外卖一律送到门口，骑手进一步都不行", C.ROAD_ACCESS, U.NORMAL),
+    ("物业说快递车噪音大，早上九点前不让进园区", C.ROAD_ACCESS, U.NORMAL),
+    ("The office park now requires a visitor pass for every delivery and the guard takes 20 "
+     "minutes to issue it", C.ROAD_ACCESS, U.NORMAL),
+    # sorting
+    ("中转场的传送带太短，大件只能在地上拖着分", C.SORTING, U.NORMAL),
+    ("站点没有遮雨棚，快件分拣全在露天，一下雨就泡水", C.SORTING, U.NORMAL),
+    ("We get 3,000 parcels a day and only a 20-square-metre room to sort them in",
+     C.SORTING, U.NORMAL),
+    # schooling
+    ("孩子户口在老家，在这边上幼儿园要交借读费吗", C.SCHOOLING, U.LOW),
+    ("我们夫妻都跑外卖，暑假孩子没人看，有没有暑期班", C.SCHOOLING, U.LOW),
+    ("My daughter was refused a place at the local middle school because I have no "
+     "residence permit", C.SCHOOLING, U.NORMAL),
+    # membership
+    ("我的党组织关系在原单位，单位倒闭了，现在关系挂哪里", C.MEMBERSHIP, U.NORMAL),
+    ("听说网约车司机可以成立联合党支部，我们几个党员想报名", C.MEMBERSHIP, U.LOW),
+    ("I moved here from Shenzhen and my party organisation transfer letter got lost",
+     C.MEMBERSHIP, U.NORMAL),
+    # health
+    ("长期憋尿得了肾结石，疼得开不了车", C.HEALTH, U.HIGH),
+    ("跑夜班眼睛越来越模糊，想找个地方免费查查视力", C.HEALTH, U.LOW),
+    ("外賣員在路口被撞倒，流了很多血", C.HEALTH, U.CRITICAL),
+    ("My colleague collapsed from the heat at the loading dock and isn't responding",
+     C.HEALTH, U.CRITICAL),
+    # legal aid
+    ("客户说货晚到要我赔违约金，合同上根本没写，我想请人帮我看看合同", C.LEGAL_AID, U.NORMAL),
+    ("车队扣着我的驾驶证不还，说要赔完违约金才给，我想找人打官司", C.LEGAL_AID, U.NORMAL),
+    ("I was dismissed on the spot without any notice, can a lawyer help me get compensation?",
+     C.LEGAL_AID, U.NORMAL),
+    # platform rules
+    ("顾客没接电话我放在门口，平台判我虚假送达罚了一百", C.PLATFORM_RULES, U.NORMAL),
+    ("这周接单量突然少了一大半，客服说是系统调整，问什么都不说", C.PLATFORM_RULES, U.NORMAL),
+    ("直播平台突然改了打赏分成，主播只能拿三成", C.PLATFORM_RULES, U.NORMAL),
+    ("The app lowered my acceptance score because I rejected two orders in a storm",
+     C.PLATFORM_RULES, U.NORMAL),
+    # safety hazards
+    ("加油站旁边有人在烧垃圾，火苗挺大", C.SAFETY_HAZARD, U.CRITICAL),
+    ("商场地下室一直有股煤气味，保安说没事", C.SAFETY_HAZARD, U.HIGH),
+    ("Electric scooters are being charged in the stairwell of block 7 with extension cords "
+     "running across the floor", C.SAFETY_HAZARD, U.HIGH),
+    # public facilities
+    ("天桥的台阶碎了一块，下雨天特别滑", C.PUBLIC_FACILITY, U.NORMAL),
+    ("小区对面的公交站牌被车撞歪了", C.PUBLIC_FACILITY, U.NORMAL),
+    ("The traffic signal at the Xinhua Road crossing has been stuck on red all morning",
+     C.PUBLIC_FACILITY, U.NORMAL),
+    # sanitation
+    ("早市散了以后满地烂菜叶，苍蝇到处飞", C.SANITATION, U.NORMAL),
+    ("公厕门口污水横流，味道冲得人进不去", C.SANITATION, U.NORMAL),
+    ("Someone keeps dumping old mattresses and sofas next to the recycling station",
+     C.SANITATION, U.NORMAL),
+    # traffic order
+    ("地铁口那排出租车天天并排停着拉客，电动车根本过不去", C.TRAFFIC_ORDER, U.NORMAL),
+    ("小区门前的马路被摆摊的占了一半，车只能挤着走", C.TRAFFIC_ORDER, U.NORMAL),
+    ("Trucks park along both sides of Gongye Road at night and riders keep nearly crashing",
+     C.TRAFFIC_ORDER, U.NORMAL),
+    # other
+    ("驿站的微波炉能不能多放一台", C.OTHER, U.LOW),
+    ("上次反映的问题解决了，给你们点个赞", C.OTHER, U.LOW),
+    ("我想报名当兼职网格员，要什么条件", C.OTHER, U.LOW),
+    ("How do I change the language of the mini-program to English?", C.OTHER, U.LOW),
+]
