@@ -1,0 +1,86 @@
+# The one way to set up, run and test Zhitong (README "Quick start"; .ci/run calls `make test`).
+# Works on a fresh Debian machine with Python >= 3.11 and no Redis, also with CI=true and no stdin.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+BENCH_ARGS ?=
+PYTEST_ARGS ?=
+
+# The first interpreter on PATH that is Python >= 3.11 (override: make run PYTHON=/path/python3).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { command -v $$p; break; }; done)
+
+# apt-get needs root: use sudo only when it works without a password prompt (CI has no stdin).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && echo "sudo -n"; } || echo none)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 install -y -q
+
+.PHONY: help run test lint typecheck bench setup redis-server clean
+
+help:  ## Show the targets.
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: setup redis-server  ## Run Redis + intake + router + notifier + demo webhook receiver; Ctrl-C stops.
+	$(BIN)/zhitong run
+
+test: setup redis-server  ## Lint, then run the whole test suite against real Redis.
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: setup  ## ruff (lint + format check) and mypy --strict.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services zhitong
+
+typecheck: setup  ## mypy --strict over the code (tests excluded).
+	$(BIN)/mypy shared services zhitong
+
+bench: setup redis-server  ## Run the benchmarks (make bench BENCH_ARGS=--quick for a short run).
+	@if $(BIN)/zhitong bench --help >/dev/null 2>&1; then \
+		$(BIN)/zhitong bench $(BENCH_ARGS); \
+	else \
+		echo "zhitong bench is not available yet (issue 7)"; \
+	fi
+
+setup: $(STAMP)  ## Create .venv and install the project with its test extras.
+
+# Reinstall only when pyproject.toml changes (or the venv is new).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Python >= 3.11 not found (Debian: apt-get install -y python3 python3-venv)" >&2; \
+		exit 1; \
+	fi
+	@if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+		if [ "$(SUDO)" = none ] || ! command -v apt-get >/dev/null; then \
+			echo "error: $(PYTHON) cannot create a venv; install python3-venv (apt-get install -y python3-venv)" >&2; \
+			exit 1; \
+		fi; \
+		echo "installing python3-venv with apt-get"; \
+		$(SUDO) apt-get update -q && $(SUDO) $(APT_INSTALL) python3-venv; \
+	fi
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+redis-server:  ## Make sure redis-server is installed (Debian's package, when it can).
+	@if ! command -v redis-server >/dev/null; then \
+		if [ "$(SUDO)" = none ] || ! command -v apt-get >/dev/null; then \
+			echo "error: redis-server is not installed and cannot be installed here;" \
+			     "install it (Debian: apt-get install -y redis-server) and retry" >&2; \
+			exit 1; \
+		fi; \
+		echo "installing redis-server with apt-get"; \
+		$(SUDO) apt-get update -q && $(SUDO) $(APT_INSTALL) redis-server; \
+		command -v redis-server >/dev/null || { echo "error: redis-server still missing" >&2; exit 1; }; \
+	fi
+
+clean:  ## Remove the venv, caches and local run data (var/).
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
