@@ -108,7 +108,7 @@ FULL = Profile(
     http_s=15,
     timer_pending=1_000_000,
     timer_due=100_000,
-    arq_jobs=100_000,
+    arq_jobs=20_000,
 )
 
 
@@ -784,8 +784,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     print(format_table(rows))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"\n{'quick' if args.quick else 'full'} run, {time.monotonic() - began:.0f} s"
+        f"\n{'quick' if args.quick else 'full'} run, {time.monotonic() - began:.0f} s, "
+        f"load average after: {load} on {os.cpu_count()} CPUs"
         + (f", logs in {scratch}" if args.keep else "")
     )
 
