@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
@@ -124,10 +126,17 @@ async def _finish(tasks: Sequence[asyncio.Task[None]], grace_s: float) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve(app: FastAPI, settings: CommonSettings) -> None:
     """Run ``app`` with uvicorn; SIGTERM/SIGINT drain in-flight work before exit."""
     import uvicorn  # noqa: PLC0415
 
+    # After draining, uvicorn re-raises SIGTERM to the handler that was in place before it
+    # ran; by default that kills the process (exit -15), which supervisors read as a crash.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         app,
         host=settings.http_host,
