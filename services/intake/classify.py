@@ -293,12 +293,19 @@ class Match:
         return why
 
 
-def score(hits: Iterable[Hit]) -> dict[str, dict[str, Keyword]]:
-    """Return, per label, its distinct matched cues (each cue counts once)."""
-    by_label: dict[str, dict[str, Keyword]] = {}
+def score(hits: Iterable[Hit]) -> dict[str, dict[str, Hit]]:
+    """Return, per label, one hit for each distinct matched cue (each cue counts once)."""
+    by_label: dict[str, dict[str, Hit]] = {}
     for hit in hits:
-        by_label.setdefault(hit.label, {})[hit.keyword.text] = hit.keyword
+        by_label.setdefault(hit.label, {}).setdefault(hit.keyword.text, hit)
     return by_label
+
+
+def _shown(hit: Hit, text: Text) -> str:
+    """Return a cue as written in the rules, plus the words it matched when they differ."""
+    matched = text.norm[hit.start : hit.end]
+    cue = hit.keyword.text
+    return cue if matched == normalise(cue) else f"{cue}「{matched}」"
 
 
 def best_match(
@@ -310,22 +317,26 @@ def best_match(
     matcher: Matcher | None = None,
 ) -> Match | None:
     """Return the highest-scoring label for ``text``; ties go to the earlier in ``priority``."""
-    found = resolve((matcher or Matcher(rules)).hits(Text.of(text)))
+    prepared = Text.of(text)
+    found = resolve((matcher or Matcher(rules)).hits(prepared))
     order: dict[str, int] = {}
     for label in [*priority, *(r.label for r in rules)]:
         order.setdefault(label, len(order))
     ranked = sorted(
-        ((sum(k.weight for k in kws.values()), label, kws) for label, kws in score(found).items()),
+        (
+            (sum(h.keyword.weight for h in cues.values()), label, cues)
+            for label, cues in score(found).items()
+        ),
         key=lambda t: (-t[0], order.get(t[1], len(order))),
     )
     if not ranked or ranked[0][0] < min_score:
         return None
-    total, label, kws = ranked[0]
-    words = sorted(kws.values(), key=lambda k: -k.weight)
+    total, label, cues = ranked[0]
+    shown = sorted(cues.values(), key=lambda h: (-h.keyword.weight, h.start))
     return Match(
         label,
         total,
-        tuple(f"{k.text}" for k in words[:4]),
+        tuple(_shown(h, prepared) for h in shown[:4]),
         (ranked[1][1], ranked[1][0]) if len(ranked) > 1 else None,
     )
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from time import perf_counter
+
 import pytest
 
-from services.intake.classify import GIVEN, RuleSet, classify, load_rules
+from services.intake.classify import GIVEN, Keyword, RuleSet, classify, load_rules
 from shared.events import Category, Urgency
+from tests.unit.classify_data import EVAL_A, EVAL_B, Labelled
 
 C = Category
 
@@ -122,8 +126,9 @@ LABELLED: list[tuple[str, Category]] = [
     ("Piles of rubbish next to the bus stop have not been collected", C.SANITATION),
 ]
 
-# Truly held out: written after the last rule change and never tuned for.  Keyword rules
-# generalise poorly to new wording; this tracks that honestly instead of hiding it.
+# Held out by the previous rule set (50% on it).  The reworked method reached 100%, but these
+# sentences were visible while it was built, so the honest measures are EVAL_A/EVAL_B in
+# classify_data.py (EVAL_B was never tuned on).
 HELD_OUT: list[tuple[str, Category]] = [
     ("年底了公司还差我们三个月的辛苦钱", C.WAGES),
     ("公司让我们自己买意外险，不给上五险", C.SOCIAL_INSURANCE),
@@ -198,7 +203,7 @@ def test_held_out_accuracy_is_reported(rules: RuleSet) -> None:
     """Report accuracy on sentences never used for tuning (a floor guards regressions)."""
     hits = sum(rules.category(text)[0] is expected for text, expected in HELD_OUT)
     print(f"\nheld-out category accuracy {hits / len(HELD_OUT):.0%} ({hits}/{len(HELD_OUT)})")
-    assert hits / len(HELD_OUT) >= 0.45
+    assert hits / len(HELD_OUT) >= 0.9
 
 
 def test_urgency_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
@@ -268,3 +273,190 @@ def test_unknown_category_in_rules_is_a_clear_error() -> None:
     """A rule file naming an unknown category fails with the allowed names."""
     with pytest.raises(ValueError, match=r"unknown category 'wage'.*wages"):
         RuleSet.from_mapping({"categories": {"wage": {"zh": ["工资"]}}})
+
+
+# --- Frozen evaluation sets (tests/unit/classify_data.py) -----------------------------------
+
+
+def evaluate(rules: RuleSet, name: str, data: Labelled) -> tuple[float, float]:
+    """Return category and urgency accuracy on ``data``, printing a confusion summary."""
+    confusions: Counter[tuple[Category, Category]] = Counter()
+    urgency_misses: Counter[tuple[Urgency, Urgency]] = Counter()
+    for text, category, urgency in data:
+        confusions[category, rules.category(text)[0]] += 1
+        urgency_misses[urgency, rules.urgency_of(text)[0]] += 1
+    category_hits = sum(n for (want, got), n in confusions.items() if want is got)
+    urgency_hits = sum(n for (want, got), n in urgency_misses.items() if want is got)
+    print(
+        f"\n{name}: category {category_hits / len(data):.1%} ({category_hits}/{len(data)}), "
+        f"urgency {urgency_hits / len(data):.1%} ({urgency_hits}/{len(data)})"
+    )
+    for category in Category:
+        total = sum(n for (want, _), n in confusions.items() if want is category)
+        right = confusions[category, category]
+        predicted = sum(n for (_, got), n in confusions.items() if got is category)
+        wrong = ", ".join(
+            f"{got.value}×{n}"
+            for (want, got), n in confusions.most_common()
+            if want is category and got is not category
+        )
+        print(
+            f"  {category.value:<17} {right}/{total} recall, {right}/{predicted} precision"
+            + (f"  → {wrong}" if wrong else "")
+        )
+    wrong_urgency = ", ".join(
+        f"{want.value}→{got.value}×{n}"
+        for (want, got), n in urgency_misses.most_common()
+        if want is not got
+    )
+    print(f"  urgency misses: {wrong_urgency or 'none'}")
+    return category_hits / len(data), urgency_hits / len(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "min_total", "min_zh", "min_en", "min_each"),
+    [(EVAL_A, 80, 60, 20, 3), (EVAL_B, 40, 25, 10, 3)],
+    ids=["A", "B"],
+)
+def test_evaluation_sets_are_large_bilingual_and_cover_every_category(
+    data: Labelled, min_total: int, min_zh: int, min_en: int, min_each: int
+) -> None:
+    """Each frozen set has enough Chinese and English sentences and every category ≥ 3×."""
+    zh = [text for text, _, _ in data if not text.isascii()]
+    counts = Counter(category for _, category, _ in data)
+    assert len(data) >= min_total
+    assert len(zh) >= min_zh
+    assert len(data) - len(zh) >= min_en
+    assert min(counts[c] for c in Category) >= min_each
+    assert len({text for text, _, _ in data}) == len(data)
+
+
+def test_set_a_category_and_urgency_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
+    """Set A (written before the rework, then used to build it) stays ≥ 90% on both."""
+    category, urgency = evaluate(rules, "set A", EVAL_A)
+    assert category >= 0.9
+    assert urgency >= 0.9
+
+
+def test_set_b_accuracy_stays_above_the_floor_measured_when_it_was_written(
+    rules: RuleSet,
+) -> None:
+    """Set B was never tuned on: first measured 70.7% category, 74.1% urgency (floor −5)."""
+    category, urgency = evaluate(rules, "set B (never tuned on)", EVAL_B)
+    assert category >= 0.65
+    assert urgency >= 0.69
+
+
+def test_classifying_a_text_takes_well_under_a_millisecond(rules: RuleSet) -> None:
+    """Category and urgency together cost < 1 ms per text (best of three passes)."""
+    texts = [text for text, _, _ in EVAL_A + EVAL_B]
+    best = float("inf")
+    for _ in range(3):
+        start = perf_counter()
+        for text in texts:
+            rules.category(text)
+            rules.urgency_of(text)
+        best = min(best, (perf_counter() - start) / len(texts))
+    print(f"\n{best * 1000:.3f} ms per text")
+    assert best < 0.001
+
+
+# --- The method, cue by cue ------------------------------------------------------------------
+
+
+def test_a_longer_cue_silences_the_cues_inside_it(rules: RuleSet) -> None:
+    """工伤保险 is social insurance, not the insurance_claim cue 保险 inside it."""
+    category, why = rules.category("工伤保险公司一直没给我们办")
+    assert category is C.SOCIAL_INSURANCE
+    assert "工伤保险" in why
+
+
+def test_not_cues_remove_a_misleading_word() -> None:
+    """'fire me' is not a fire; a not-cue only silences what lies inside it."""
+    rules = RuleSet.from_mapping(
+        {"categories": {"safety_hazard": {"en": ["fire"], "not": ["fire me"]}}}
+    )
+    assert rules.category("they will fire me")[0] is C.OTHER
+    assert rules.category("there is a fire, fire me a message")[0] is C.SAFETY_HAZARD
+
+
+def test_gap_cues_find_split_phrases_within_one_clause() -> None:
+    """不让~进 finds 不让外卖车进 but not across a comma or too far apart."""
+    rules = RuleSet.from_mapping({"categories": {"road_access": {"zh": ["不让~进"]}}})
+    category, why = rules.category("保安不让外卖车进")
+    assert category is C.ROAD_ACCESS
+    assert "不让~进" in why
+    assert rules.category("不让说，进门再讲")[0] is C.OTHER
+    assert rules.category("不让一二三四五六七八进")[0] is C.OTHER
+
+
+def test_english_matches_plurals_and_stems_but_only_whole_words() -> None:
+    """'wage' matches 'wages', 'salar*' matches 'salaries', 'pay' does not match 'payment'."""
+    rules = RuleSet.from_mapping(
+        {"categories": {"wages": {"en": ["wage", "salar*"]}, "platform_rules": {"en": ["pay"]}}}
+    )
+    assert rules.category("WAGES are late")[0] is C.WAGES
+    assert rules.category("two salaries missing")[0] is C.WAGES
+    assert rules.category("payment page")[0] is C.OTHER
+
+
+def test_traditional_and_full_width_text_is_normalised(rules: RuleSet) -> None:
+    """Traditional characters and full-width letters match simplified/ASCII cues."""
+    assert rules.category("社區保安不讓外賣車進小區")[0] is C.ROAD_ACCESS
+    assert rules.category("ＭＹ ＷＡＧＥＳ ＡＲＥ ＵＮＰＡＩＤ")[0] is C.WAGES
+
+
+def test_weak_cues_alone_are_other_and_say_so() -> None:
+    """A weak cue (1 point) is below min_score: 'other', with the cue named in the reason."""
+    rules = RuleSet.from_mapping({"categories": {"wages": {"weak": ["钱"], "zh": ["工资"]}}})
+    category, why = rules.category("钱包丢在驿站了")
+    assert category is C.OTHER
+    assert "钱" in why
+    assert "score 1 < 2" in why
+    assert rules.category("工资和钱")[0] is C.WAGES
+
+
+def test_several_cues_outweigh_one_and_ties_follow_priority() -> None:
+    """Scores add up; on a tie the category earlier in `priority` wins."""
+    rules = RuleSet.from_mapping(
+        {
+            "priority": ["health", "traffic_order"],
+            "categories": {
+                "traffic_order": {"zh": ["路口", "撞"]},
+                "health": {"zh": ["流血"]},
+            },
+        }
+    )
+    assert rules.category("路口撞了")[0] is C.TRAFFIC_ORDER
+    category, why = rules.category("路口流血")
+    assert category is C.HEALTH
+    assert "next traffic_order 2" in why
+
+
+def test_low_urgency_needs_a_question_without_a_complaint(rules: RuleSet) -> None:
+    """A plain question is low; the same question with a complaint in it is normal."""
+    assert rules.urgency_of("请问驿站几点开门")[0] is Urgency.LOW
+    urgency, why = rules.urgency_of("请问工资为什么一直不给")
+    assert urgency is Urgency.NORMAL
+    assert "一直" in why
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"categories": {"wages": {"zh": ["欠~钱~了"]}}}, r"wages.*'~'"),
+        ({"categories": {"wages": {"strongest": ["工资"]}}}, r"unknown key.*strongest"),
+        ({"priority": ["wage"]}, r"unknown category 'wage'"),
+        ({"urgency": {"severe": {"zh": ["急"]}}}, r"unknown urgency 'severe'.*critical"),
+    ],
+)
+def test_bad_rule_files_fail_with_a_clear_error(spec: dict[str, object], message: str) -> None:
+    """A malformed rule file names the category, key or keyword at fault."""
+    with pytest.raises(ValueError, match=message):
+        RuleSet.from_mapping(spec)
+
+
+def test_empty_keywords_are_refused() -> None:
+    """An empty keyword would match everything; it is refused."""
+    with pytest.raises(ValueError, match="empty"):
+        Keyword.parse("  ")
