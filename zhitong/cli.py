@@ -154,3 +154,7 @@ def _config_error_summary(path: Path, exc: ValueError) -> str:
             f"run: zhitong directory validate {path}"
         )
     return str(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,145 @@
+"""``zhitong run`` (what ``make run`` starts): up, ready, and down cleanly on a signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from zhitong.redis_server import free_port
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+START_WITHIN_S = 60.0
+STOP_WITHIN_S = 40.0
+
+
+def free_port_run(length: int) -> int:
+    """Return a port ``p`` such that ``p .. p+length-1`` were all free a moment ago."""
+    for _ in range(50):
+        base = free_port()
+        if base + length < 65536 and all(_bindable(base + i) for i in range(length)):
+            return base
+    raise AssertionError("no run of free ports found")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Stack:
+    """Return a running ``zhitong run`` with its ports and output files."""
+
+    process: subprocess.Popen[bytes]
+    var_dir: Path
+    http_port: int
+    stdout: Path
+    stderr: Path
+
+    def banner(self) -> str:
+        return self.stderr.read_text(encoding="utf-8")
+
+    def log_lines(self) -> list[dict[str, object]]:
+        lines = self.stdout.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def wait_running(self) -> None:
+        deadline = time.monotonic() + START_WITHIN_S
+        while "is running" not in self.banner():
+            assert self.process.poll() is None, f"zhitong run exited: {self.banner()}"
+            assert time.monotonic() < deadline, f"no banner within {START_WITHIN_S}s"
+            time.sleep(0.1)
+
+    def redis_port(self) -> int:
+        match = re.search(r"redis://127\.0\.0\.1:(\d+)/0", self.banner())
+        assert match, self.banner()
+        return int(match.group(1))
+
+
+@pytest.fixture(name="stack")
+def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
+    """Return ``zhitong run`` started on free ports with its data under a temp var dir."""
+    http_port = free_port_run(3)
+    var_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHITONG_")}
+    argv = [
+        sys.executable, "-m", "zhitong.cli", "run",
+        "--var-dir", str(var_dir),
+        "--http-port", str(http_port),
+        "--receiver-port", str(free_port()),
+    ]  # fmt: skip
+    stdout, stderr = tmp_path / "stdout.jsonl", tmp_path / "stderr.txt"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
+    stack = Stack(process, var_dir, http_port, stdout, stderr)
+    try:
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_WITHIN_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_run_serves_then_stops_cleanly_on_ctrl_c(stack: Stack) -> None:
+    """The stack becomes ready, prints the banner, and SIGINT stops it all with exit code 0."""
+    stack.wait_running()
+    banner = stack.banner()
+    assert "zt-demo-key" in banner
+    assert f"http://127.0.0.1:{stack.http_port}" in banner
+    redis_port = stack.redis_port()
+    assert _port_open(redis_port)
+    response = httpx.get(f"http://127.0.0.1:{stack.http_port}/readyz", timeout=2)
+    assert response.status_code == 200
+
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=STOP_WITHIN_S) == 0
+    assert not _port_open(redis_port), "redis-server still running after zhitong run exited"
+    assert not _port_open(stack.http_port), "intake still running after zhitong run exited"
+    events = [line["event"] for line in stack.log_lines()]
+    assert events[-2:] == ["redis_stopped", "stack_stopped"]
+    assert (stack.var_dir / "redis" / "appendonlydir").is_dir()
+    assert (stack.var_dir / "logs" / "intake.log").read_text(encoding="utf-8").strip()
+
+
+def test_run_stops_everything_when_a_service_dies(stack: Stack) -> None:
+    """When a child dies, zhitong run names it, stops the rest and exits non-zero."""
+    stack.wait_running()
+    router = next(
+        line for line in stack.log_lines()
+        if line["event"] == "component_started" and line["component"] == "router"
+    )  # fmt: skip
+    redis_port = stack.redis_port()
+    os.kill(int(str(router["pid"])), signal.SIGKILL)
+
+    assert stack.process.wait(timeout=STOP_WITHIN_S) == 1
+    assert "router exited unexpectedly" in stack.banner()
+    assert not _port_open(redis_port)
+    assert not _port_open(stack.http_port)

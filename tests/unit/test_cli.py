@@ -1,0 +1,108 @@
+"""The ``zhitong`` command's error paths: one clear line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zhitong.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(name="write_config")
+def fixture_write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Return a function that writes a config file and returns its path."""
+
+    def write(text: str) -> Path:
+        path = tmp_path / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def test_validate_accepts_the_demo_config(demo_config_path: Path) -> None:
+    """The shipped demo config validates, with a one-line summary."""
+    result = runner.invoke(app, ["directory", "validate", str(demo_config_path)])
+    assert result.exit_code == 0, result.output
+    assert "ok (3 committees, 5 branches, 8 members, 1 API keys)" in result.stdout
+
+
+def test_validate_broken_yaml_is_one_line(write_config: Callable[[str], Path]) -> None:
+    """A file that is not YAML gives exactly one error line and exit code 1."""
+    path = write_config("directory:\n  committees: [\n    - id: x\n")
+    result = runner.invoke(app, ["directory", "validate", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: config ")
+    assert "is not valid YAML" in lines[0]
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    """A missing file is named in one error line."""
+    result = runner.invoke(app, ["directory", "validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: cannot read config {tmp_path / 'nope.yaml'}: No such file or directory"
+    ]
+
+
+def test_validate_lists_every_schema_error(write_config: Callable[[str], Path]) -> None:
+    """Schema errors are listed one per line by their dotted path, then counted."""
+    path = write_config(
+        "directory:\n"
+        "  committees:\n"
+        "    - {id: c1, name: C, industries: [spaceflight]}\n"
+        "sla: {warning_fraction: 2}\n"
+    )
+    result = runner.invoke(app, ["directory", "validate", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert any(": directory.committees.0.industries.0: Input should be" in line for line in lines)
+    assert any(line.endswith("directory.fallback: Field required") for line in lines)
+    assert any(line.endswith("directory.oversight: Field required") for line in lines)
+    assert any("sla.warning_fraction:" in line for line in lines)
+    assert lines[-1] == f"{path}: {len(lines) - 1} error(s)"
+
+
+def test_validate_reports_cross_reference_errors(write_config: Callable[[str], Path]) -> None:
+    """A well-formed file naming an unknown webhook fails on the router's directory checks."""
+    path = write_config(
+        "directory:\n"
+        "  committees:\n"
+        "    - id: c1\n"
+        "      name: C\n"
+        "      channels: [{type: webhook, endpoint: nowhere}]\n"
+        "  fallback: {id: u-fallback, name: F}\n"
+        "  oversight: {id: u-oversight, name: O}\n"
+    )
+    result = runner.invoke(app, ["directory", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr
+
+
+def test_run_with_missing_config_fails_before_starting(tmp_path: Path) -> None:
+    """``zhitong run`` with a config that does not exist exits 1 with one line, starting nothing."""
+    result = runner.invoke(
+        app, ["run", "--config", str(tmp_path / "nope.yaml"), "--var-dir", str(tmp_path / "var")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: config file not found: {tmp_path / 'nope.yaml'}"]
+    assert not (tmp_path / "var").exists()
+
+
+def test_run_with_invalid_config_points_at_validate(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """An invalid config stops ``zhitong run`` with a hint to run ``directory validate``."""
+    path = write_config("directory: {committees: []}\n")
+    result = runner.invoke(app, ["run", "--config", str(path), "--var-dir", str(tmp_path / "v")])
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert "directory.fallback: Field required" in line
+    assert f"run: zhitong directory validate {path}" in line
