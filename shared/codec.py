@@ -35,7 +35,9 @@ def decode(entry_fields: dict[bytes, bytes] | dict[str, Any]) -> dict[str, Any]:
     if raw is None:
         raw = entry_fields.get(PAYLOAD_FIELD)  # type: ignore[call-overload]
     if raw is None:
-        present = sorted(k.decode() if isinstance(k, bytes) else str(k) for k in entry_fields)
+        present = sorted(
+            k.decode(errors="replace") if isinstance(k, bytes) else str(k) for k in entry_fields
+        )
         raise PayloadError(f"entry has no '{PAYLOAD_FIELD}' field (fields: {present})")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
