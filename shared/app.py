@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from shared.logging import get_logger
+from shared.metrics import StreamGauges
 from shared.settings import CommonSettings
 
 log = get_logger(__name__)
@@ -60,6 +61,13 @@ class Service:
     loops: list[Loop] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Gauges refreshed from Redis just before each /metrics scrape.
+    before_scrape: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.before_scrape.insert(
+            0, StreamGauges(self.client, self.settings.keys, self.registry).refresh
+        )
 
     def build(self, title: str | None = None, docs: bool = False) -> FastAPI:
         """Return the ASGI app whose lifespan starts and stops everything cleanly."""
@@ -112,6 +120,11 @@ class Service:
 
         @router.get("/metrics")
         async def metrics() -> Response:
+            for refresh in self.before_scrape:
+                try:
+                    await refresh()
+                except (RedisError, OSError) as exc:  # still serve what the process knows
+                    log.warning("metrics_refresh_failed", error=str(exc))
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
         return router

@@ -13,6 +13,7 @@ from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
 from shared.janitor import Janitor
+from shared.metrics import GrievanceGauges
 from shared.redis.client import make_client
 from shared.settings import RouterSettings
 from shared.streams import GROUP_ROUTER
@@ -43,7 +44,13 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
     )
     housekeeping = Housekeeping(janitor, settings, config.retention)
     return Service(
-        "router", settings, client, broker, registry, loops=[poller.run, housekeeping.run]
+        "router",
+        settings,
+        client,
+        broker,
+        registry,
+        loops=[poller.run, housekeeping.run],
+        before_scrape=[GrievanceGauges(client, keys, registry).refresh],
     )
 
 

@@ -39,6 +39,19 @@ def fast_config(ack: int = 1, resolve: int = 3, **sla: Any) -> Config:
     return config.model_copy(update={"sla": policy})
 
 
+def member_breach_config(member_ack: int) -> Config:
+    """Return a config where only the member's ack is short (one escalation, then quiet)."""
+    config = fast_config()
+    table = UrgencySla(
+        member=TierSla(ack=member_ack, resolve=3600),
+        branch=TierSla(ack=3600, resolve=7200),
+        committee=TierSla(ack=3600, resolve=7200),
+    )
+    return config.model_copy(
+        update={"sla": config.sla.model_copy(update={"urgency": dict.fromkeys(Urgency, table)})}
+    )
+
+
 def router_settings(redis_url: str, **overrides: Any) -> RouterSettings:
     values: dict[str, Any] = {
         "redis_url": redis_url,
@@ -63,7 +76,9 @@ async def running_router(
 
 def make_grievance(**worker: Any) -> Grievance:
     now = datetime.now(UTC)
-    fields = {"id": "w-1001", "industry": "express_delivery", "platform": "中通", "region": "城东区"}
+    fields = {
+        "id": "w-1001", "industry": "express_delivery", "platform": "中通", "region": "城东区",
+    }  # fmt: skip
     return Grievance(
         id=new_grievance_id(),
         tracking_no=tracking_no(now),

@@ -13,10 +13,8 @@ import yaml
 from redis.asyncio import Redis
 
 from services.router.engine import Engine
-from shared.config import Config, TierSla, UrgencySla
-from shared.events import Urgency
 from tests.helpers import eventually
-from tests.integration.router_support import KEYS, fast_config, make_grievance
+from tests.integration.router_support import KEYS, make_grievance, member_breach_config
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -24,22 +22,11 @@ pytestmark = pytest.mark.integration
 TIMERS = 10_000
 
 
-def _config(member_ack: int) -> Config:
-    config = fast_config()
-    table = UrgencySla(
-        member=TierSla(ack=member_ack, resolve=3600),
-        branch=TierSla(ack=3600, resolve=7200),
-        committee=TierSla(ack=3600, resolve=7200),
-    )
-    return config.model_copy(
-        update={"sla": config.sla.model_copy(update={"urgency": dict.fromkeys(Urgency, table)})}
-    )
-
-
 @pytest.fixture(name="config_file")
 def fixture_config_file(tmp_path: Path) -> Path:
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(_config(2).model_dump(mode="json"), allow_unicode=True))
+    dumped = member_breach_config(2).model_dump(mode="json")
+    path.write_text(yaml.safe_dump(dumped, allow_unicode=True))
     return path
 
 
@@ -57,7 +44,7 @@ def fixture_routers(
 
 
 async def _assign_many(redis: Redis, count: int) -> list[str]:
-    engine = Engine(redis, KEYS, _config(2))
+    engine = Engine(redis, KEYS, member_breach_config(2))
     ids: list[str] = []
     for start in range(0, count, 1000):
         batch = [make_grievance(id=f"w-{i}") for i in range(start, min(count, start + 1000))]
