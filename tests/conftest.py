@@ -23,7 +23,7 @@ def _docker_reachable() -> bool:
     if os.environ.get("ZHITONG_TEST_NO_DOCKER"):
         return False
     try:
-        import docker  # noqa: PLC0415
+        import docker
 
         docker.from_env(timeout=2).ping()
     except Exception:  # any failure means: no engine here, use a local process
@@ -35,7 +35,7 @@ def _docker_reachable() -> bool:
 def fixture_redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Return the URL of a Redis server that lives for the whole session."""
     if _docker_reachable():
-        from testcontainers.redis import RedisContainer  # noqa: PLC0415
+        from testcontainers.redis import RedisContainer
 
         with RedisContainer("redis:7.4-alpine") as container:
             host = container.get_container_host_ip()

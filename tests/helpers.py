@@ -11,7 +11,9 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], timeout: float = 10.0, interval: float = 0.02
+    probe: Callable[[], Awaitable[T]],
+    timeout: float = 10.0,  # noqa: ASYNC109 -- a polling deadline, not a cancel scope
+    interval: float = 0.02,
 ) -> T:
     """Return the first truthy result of ``probe``; fail with the last value at the deadline."""
     deadline = time.monotonic() + timeout
