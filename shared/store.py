@@ -26,7 +26,9 @@ TIME_FIELDS = (
     "submitted_at", "assigned_at", "acked_at", "first_acked_at", "resolved_at", "closed_at",
     "ack_due", "resolve_due", "paused_at",
 )  # fmt: skip
-JSON_FIELDS = ("doc", "chain", "sla", "departments")
+JSON_FIELDS = ("departments", "cal")
+SLA_FIELDS = ("a1", "r1", "a2", "r2", "a3", "r3", "warn", "fb", "od", "mext", "mreo")
+TIERS = (1, 2, 3)
 
 
 def body_hash(body: dict[str, Any]) -> str:
@@ -60,7 +62,14 @@ async def accept(
     submitted_ms = int(grievance.submitted_at.timestamp() * 1000)
     outcome, gid = await scripts.call(
         "accept",
-        [idem, gkey, keys.submitted, keys.tracking(grievance.tracking_no), keys.open_index],
+        [
+            idem,
+            gkey,
+            keys.submitted,
+            keys.tracking(grievance.tracking_no),
+            keys.open_index,
+            keys.document(grievance.id),
+        ],
         [
             digest if idempotency_key else "",
             grievance.id,
@@ -85,10 +94,25 @@ def _ms_to_iso(value: str) -> str | None:
 
 
 def decode_record(raw: dict[bytes, bytes]) -> dict[str, Any]:
-    """Return a grievance hash as a JSON-friendly dict (times as ISO 8601)."""
+    """Return a grievance hash as a JSON-friendly dict (times as ISO 8601).
+
+    The flat chain fields (``c<tier>u/n/k``) come back as ``chain`` and the SLA fields as
+    ``sla``, the shapes readers (API, notifier) work with.
+    """
+    fields = {k.decode(): v.decode() for k, v in raw.items()}
     record: dict[str, Any] = {}
-    for key_b, value_b in raw.items():
-        key, value = key_b.decode(), value_b.decode()
+    chain = [
+        {"tier": t, "unit": fields.pop(f"c{t}u"), "name": fields.pop(f"c{t}n", ""),
+         "kind": fields.pop(f"c{t}k", "")}
+        for t in TIERS
+        if f"c{t}u" in fields
+    ]  # fmt: skip
+    sla = {f: float(fields.pop(f)) for f in SLA_FIELDS if f in fields}
+    if chain:
+        record["chain"] = chain
+    if sla:
+        record["sla"] = sla
+    for key, value in fields.items():
         if key in TIME_FIELDS:
             record[key] = _ms_to_iso(value)
         elif key in JSON_FIELDS:
@@ -98,17 +122,39 @@ def decode_record(raw: dict[bytes, bytes]) -> dict[str, Any]:
     return record
 
 
+def _expand_timeline(
+    grievance_id: str, tracking_no: str, items: list[bytes]
+) -> list[dict[str, Any]]:
+    """Return timeline entries with the fields the scripts leave out (they are derivable)."""
+    events = []
+    for item in items:
+        event = json.loads(item)
+        events.append(
+            {
+                "event_id": f"{grievance_id}.{event['seq']}",
+                "grievance_id": grievance_id,
+                "tracking_no": tracking_no,
+                **event,
+            }
+        )
+    return events
+
+
 async def load(
     client: Redis, keys: Keys, grievance_id: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """Return a grievance record and its timeline, or ``None`` when unknown."""
     async with client.pipeline(transaction=False) as pipe:
         pipe.hgetall(keys.grievance(grievance_id))
+        pipe.get(keys.document(grievance_id))
         pipe.lrange(keys.timeline(grievance_id), 0, -1)
-        raw, timeline = await pipe.execute()
+        raw, doc, timeline = await pipe.execute()
     if not raw:
         return None
-    return decode_record(raw), [json.loads(item) for item in timeline]
+    record = decode_record(raw)
+    record["doc"] = json.loads(doc) if doc else None
+    tracking = str(record.get("tracking_no", ""))
+    return record, _expand_timeline(grievance_id, tracking, timeline)
 
 
 async def resolve_id(client: Redis, keys: Keys, id_or_tracking_no: str) -> str:

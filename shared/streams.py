@@ -59,6 +59,10 @@ class Keys:
     def grievance(self, grievance_id: str) -> str:
         return f"{self.prefix}g:{{{grievance_id}}}"
 
+    def document(self, grievance_id: str) -> str:
+        """Return the key of the submitted grievance document (JSON, kept out of the hash)."""
+        return f"{self.prefix}doc:{{{grievance_id}}}"
+
     def timeline(self, grievance_id: str) -> str:
         return f"{self.prefix}tl:{{{grievance_id}}}"
 

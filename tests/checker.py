@@ -240,11 +240,14 @@ async def observe(client: Redis, keys: Keys | None = None) -> Observed:
         for gid in gids:
             pipe.hgetall(keys.grievance(gid))
             pipe.smembers(keys.applied_actions(gid))
+            pipe.get(keys.document(gid))
         replies = await pipe.execute(raise_on_error=False)
     for i, gid in enumerate(gids):
-        raw, acts = replies[2 * i], replies[2 * i + 1]
+        raw, acts, doc = replies[3 * i : 3 * i + 3]
         if isinstance(raw, Exception):  # not a hash (a test's deliberate poison): no record
             continue
         seen.records[gid] = {k.decode(): v.decode() for k, v in raw.items()}
+        if isinstance(doc, bytes):  # the document lives beside the hash
+            seen.records[gid]["doc"] = doc.decode()
         seen.applied_actions[gid] = {a.decode() for a in acts}
     return seen

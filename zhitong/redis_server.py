@@ -59,7 +59,10 @@ class RedisServer:
             "--daemonize", "no",
         ]  # fmt: skip
         # The arguments are our own (binary from PATH, ports and paths we chose).
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+        # Own session: a Ctrl-C in the terminal must not stop Redis while services drain.
+        self.process = subprocess.Popen(  # noqa: S603
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         self._wait_ready(timeout)
         return self
 

@@ -137,9 +137,10 @@ class Intake:
     async def _existing(
         self, result: Literal["duplicate", "conflict", "accepted", "retry"], grievance_id: str
     ) -> Outcome:
-        tracking, state, doc = await self.client.hmget(
-            self.keys.grievance(grievance_id), ["tracking_no", "state", "doc"]
-        )
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.keys.grievance(grievance_id), ["tracking_no", "state"])
+            pipe.get(self.keys.document(grievance_id))
+            (tracking, state), doc = await pipe.execute()
         original = Grievance.model_validate_json(doc) if doc else None
         return Outcome(
             "conflict" if result == "conflict" else "duplicate",

@@ -51,7 +51,6 @@ class Engine:
         gid = grievance.id
         snapshot = sla.snapshot(self.config.sla, grievance.urgency, grievance.category)
         initial = {
-            "doc": grievance.model_dump_json(exclude_none=True),
             "tracking_no": grievance.tracking_no,
             "submitted_at": int(grievance.submitted_at.timestamp() * 1000),
             "worker_id": grievance.worker.id,
@@ -78,6 +77,7 @@ class Engine:
                 route.note,
                 json.dumps(initial, ensure_ascii=False),
                 grievance.duplicate_of or "",
+                grievance.model_dump_json(exclude_none=True),
             ],
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -136,12 +135,12 @@ class ActionHandler:
         return ""
 
     async def _check_reassign(self, action: Action, normalised: dict[str, Any]) -> str:
-        record = await self.engine.record(action.grievance_id, "tier", "chain")
-        if not record["chain"]:
+        record = await self.engine.record(action.grievance_id, "tier", "c2u")
+        if not record["c2u"]:
             return ""  # not assigned yet: the script refuses with the state
         if record["tier"] != "1":
             return "only a member (tier 1) can be reassigned, within the branch"
-        branch_id = json.loads(record["chain"])[1]["unit"]
+        branch_id = record["c2u"]
         members = directory.branch_members(self.engine.config, branch_id)
         if action.assignee not in members:
             return (
@@ -152,12 +151,12 @@ class ActionHandler:
         return ""
 
     async def _check_refer(self, action: Action, normalised: dict[str, Any]) -> str:
-        record = await self.engine.record(action.grievance_id, "chain", "category")
-        if not record["chain"]:
+        record = await self.engine.record(action.grievance_id, "c3u", "category")
+        if not record["c3u"]:
             return ""
         config = self.engine.config
         known = {d.id for d in config.directory.departments}
-        committee_id = json.loads(record["chain"])[2]["unit"]
+        committee_id = record["c3u"]
         wanted = action.departments or directory.departments_for(
             config, committee_id, Category(record["category"])
         )

@@ -42,15 +42,13 @@ async def anonymise_expired(client: Redis, keys: Keys, retention_s: int, batch: 
     ids = await client.zrangebyscore(keys.closed_index, "-inf", cutoff, start=0, num=batch)
     for raw_id in ids:
         gid = as_text(raw_id)
-        doc_raw = await client.hget(keys.grievance(gid), "doc")
+        doc_raw = await client.get(keys.document(gid))
         doc = anonymise_doc(json.loads(doc_raw)) if doc_raw else {}
         async with client.pipeline(transaction=True) as pipe:
             if doc:
                 worker_id = str(doc["worker"]["id"])  # type: ignore[index]
-                pipe.hset(keys.grievance(gid), mapping={
-                    "doc": json.dumps(doc, ensure_ascii=False), "worker_id": worker_id,
-                    "anonymised": "1",
-                })  # fmt: skip
+                pipe.set(keys.document(gid), json.dumps(doc, ensure_ascii=False))
+                pipe.hset(keys.grievance(gid), mapping={"worker_id": worker_id, "anonymised": "1"})
             pipe.zrem(keys.closed_index, gid)
             pipe.zadd(keys.archived_index, {gid: cutoff})
             await pipe.execute()

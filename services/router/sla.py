@@ -6,6 +6,7 @@ file never move open deadlines (SPEC §5).  The Lua scripts read it as compact J
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shared.config import SlaPolicy, UrgencySla, WorkingHours
@@ -41,19 +42,27 @@ def calendar_snapshot(calendar: str | WorkingHours) -> dict[str, Any] | None:
 
 
 def snapshot(policy: SlaPolicy, urgency: Urgency, category: Category) -> dict[str, Any]:
-    """Return the SLA snapshot for one grievance (durations in seconds)."""
+    """Return the SLA snapshot for one grievance as the hash fields the scripts read.
+
+    ``a<tier>``/``r<tier>``: ack/resolve seconds; ``warn``: pre-breach fraction; ``fb``:
+    feedback window; ``od``: overdue repeat; ``mext``/``mreo``: extension and reopen limits;
+    ``cal``: the working-time calendar as JSON (absent for 24×7).
+    """
     tiers = tiers_for(policy, urgency, category)
-    snap: dict[str, Any] = {
-        "t": [[t.ack, t.resolve] for t in (tiers.member, tiers.branch, tiers.committee)],
-        "warn": policy.warning_fraction,
-        "fb": policy.feedback_window,
-        "od": policy.overdue_repeat,
-        "max_ext": policy.max_extensions,
-        "max_reopen": policy.max_reopens,
-    }
+    snap: dict[str, Any] = {}
+    for tier, durations in enumerate((tiers.member, tiers.branch, tiers.committee), start=1):
+        snap[f"a{tier}"] = durations.ack
+        snap[f"r{tier}"] = durations.resolve
+    snap.update(
+        warn=policy.warning_fraction,
+        fb=policy.feedback_window,
+        od=policy.overdue_repeat,
+        mext=policy.max_extensions,
+        mreo=policy.max_reopens,
+    )
     calendar = calendar_snapshot(policy.calendar)
     if calendar is not None:
-        snap["cal"] = calendar
+        snap["cal"] = json.dumps(calendar, separators=(",", ":"))
     return snap
 
 

@@ -39,9 +39,10 @@ async def _publish_poison(client: Redis) -> dict[str, str]:
     return {stream: (await client.xadd(stream, body)).decode() for stream, body in entries.items()}
 
 
-async def _dlq(client: Redis) -> dict[str, dict[str, Any]]:
+async def _dlq(client: Redis) -> dict[tuple[str, str], dict[str, Any]]:
+    # Two streams can mint the same entry id in the same millisecond: key by both.
     return {
-        body["entry_id"]: body
+        (body["stream"], body["entry_id"]): body
         for body in (json.loads(f[b"payload"]) for _, f in await client.xrange(KEYS.dlq))
         if body.get("kind") == "poison"
     }
@@ -78,9 +79,9 @@ async def test_poison_entries_are_dead_lettered_with_reason_and_block_nothing(
         good_at = time.monotonic() - start
         dead_before_good = await _dlq(client)
 
-        async def all_dead() -> dict[str, dict[str, Any]] | None:
+        async def all_dead() -> dict[tuple[str, str], dict[str, Any]] | None:
             dead = await _dlq(client)
-            return dead if set(poison.values()) <= dead.keys() else None
+            return dead if set(poison.items()) <= dead.keys() else None
 
         dead = await eventually(all_dead, timeout=30, interval=0.1)
         dead_at = time.monotonic() - start
@@ -91,16 +92,16 @@ async def test_poison_entries_are_dead_lettered_with_reason_and_block_nothing(
         record(tmp_path, "poison", {
             "good_done_s": round(good_at, 1),
             "all_poison_dead_lettered_s": round(dead_at, 1),
-            "dead_letters": {s: dead[e]["deliveries"] for s, e in poison.items()},
+            "dead_letters": {s: dead[(s, e)]["deliveries"] for s, e in poison.items()},
             **result.counts(),
         })  # fmt: skip
-    assert not set(poison.values()) & dead_before_good.keys(), "good entries waited for poison"
+    assert not set(poison.items()) & dead_before_good.keys(), "good entries waited for poison"
     for stream, entry_id in poison.items():
-        letter = dead[entry_id]
+        letter = dead[(stream, entry_id)]
         assert letter["stream"] == stream
         assert letter["deliveries"] > MAX_DELIVERIES
         assert letter["fields"]["payload"]
-    assert "ValidationError" in dead[poison[KEYS.submitted]]["error"]
-    assert "WRONGTYPE" in dead[poison[KEYS.actions]]["error"]
-    assert "ValidationError" in dead[poison[KEYS.events]]["error"]
+    assert "ValidationError" in dead[(KEYS.submitted, poison[KEYS.submitted])]["error"]
+    assert "WRONGTYPE" in dead[(KEYS.actions, poison[KEYS.actions])]["error"]
+    assert "ValidationError" in dead[(KEYS.events, poison[KEYS.events])]["error"]
     assert result.ok, result.summary()

@@ -84,10 +84,8 @@ async def seed_grievance(redis: Redis, grievance_id: str = "g1", **doc: Any) -> 
         "description": "小区物业禁止快递员进入",
         **doc,
     }
-    await redis.hset(
-        KEYS.grievance(grievance_id),
-        mapping={"doc": json.dumps(body, ensure_ascii=False), "state": "assigned"},
-    )
+    await redis.hset(KEYS.grievance(grievance_id), mapping={"state": "assigned"})
+    await redis.set(KEYS.document(grievance_id), json.dumps(body, ensure_ascii=False))
 
 
 def assigned_event(event_id: str = "e1", assignee: str = "m-wang", **fields: Any) -> dict[str, Any]:

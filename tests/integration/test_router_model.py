@@ -41,7 +41,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         status = self.client.register_script(script_source("assign"))(keys=keys, args=args)
         assert status[0] == b"assigned"
         record = self._record()
-        self.chain = [link["unit"] for link in json.loads(record["chain"])]
+        self.chain = [record["c1u"], record["c2u"], record["c3u"]]
         self.model = machine.Model(assignee=self.chain[0])
         self.seen = 1
         self.deadline_ms = 10**13
@@ -100,9 +100,10 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(kind=st.sampled_from(KINDS))
     def fire_timer(self, kind: str) -> None:
-        for member in self._record().get("timers", "").split():
-            if member.split("|")[1] == kind:
-                self.client.zadd(KEYS.timers, {member: 0}, xx=True)
+        record = self._record()
+        if kind in record.get("timers", "").split():
+            member = f"{self.gid}|{kind}|{record['gen']}"
+            assert self.client.zadd(KEYS.timers, {member: 0}, xx=True, ch=True) == 1
         self.fire_script(keys=[KEYS.timers, KEYS.events], args=[KEYS.prefix, 100])
         self._check(machine.fire(self.model, kind, tuple(self.chain)))  # type: ignore[arg-type]
 
@@ -119,10 +120,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert int(record["tier"]) == self.model.tier
         assert record["assignee"] == self.model.assignee
         assert (record.get("overdue") == "1") == self.model.overdue
-        assert {m.split("|")[1] for m in record["timers"].split()} == set(self.model.timers)
+        assert set(record["timers"].split()) == set(self.model.timers)
         pending = {m.decode() for m in self.client.zrange(KEYS.timers, 0, -1)
                    if m.decode().startswith(self.gid + "|")}
-        assert pending == set(record["timers"].split())
+        assert pending == {f"{self.gid}|{k}|{record['gen']}" for k in record["timers"].split()}
         assert (self.model.state in machine.ENDED) == (
             self.client.zscore(KEYS.open_index, self.gid) is None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -32,7 +33,8 @@ def test_default_normal_policy_matches_spec() -> None:
     """Member 4h/3d, branch 1d/7d ("限时一周办结"), committee 1d/14d."""
     snap = sla.snapshot(SlaPolicy(), Urgency.NORMAL, Category.WAGES)
     hour, day = 3600, 86400
-    assert snap["t"] == [[4 * hour, 3 * day], [day, 7 * day], [day, 14 * day]]
+    tiers = [(snap[f"a{t}"], snap[f"r{t}"]) for t in (1, 2, 3)]
+    assert tiers == [(4 * hour, 3 * day), (day, 7 * day), (day, 14 * day)]
     assert snap["warn"] == 0.8
     assert "cal" not in snap
 
@@ -44,8 +46,10 @@ def test_category_override_wins() -> None:
             "member": {"ack": "15m", "resolve": "4h"}, "branch": {"ack": "30m", "resolve": "8h"},
             "committee": {"ack": "1h", "resolve": "1d"}}}}}
     )
-    assert sla.snapshot(policy, Urgency.CRITICAL, Category.SAFETY_HAZARD)["t"][0] == [900, 14400]
-    assert sla.snapshot(policy, Urgency.CRITICAL, Category.WAGES)["t"][0] == [3600, 86400]
+    hazard = sla.snapshot(policy, Urgency.CRITICAL, Category.SAFETY_HAZARD)
+    wages = sla.snapshot(policy, Urgency.CRITICAL, Category.WAGES)
+    assert (hazard["a1"], hazard["r1"]) == (900, 14400)
+    assert (wages["a1"], wages["r1"]) == (3600, 86400)
 
 
 def test_warning_fraction_is_bounded() -> None:
@@ -82,4 +86,4 @@ def test_working_time_starts_at_opening_hour() -> None:
 def test_calendar_snapshot_is_stored() -> None:
     """The calendar travels with the snapshot so later policy edits do not move deadlines."""
     snap = sla.snapshot(SlaPolicy(calendar=WorkingHours()), Urgency.NORMAL, Category.WAGES)
-    assert snap["cal"] == {"days": [1, 2, 3, 4, 5], "s": 540, "e": 1080, "off": 480}
+    assert json.loads(snap["cal"]) == {"days": [1, 2, 3, 4, 5], "s": 540, "e": 1080, "off": 480}

@@ -6,6 +6,7 @@
 -- ARGV[1] body hash ('' = no idempotency key)   ARGV[2] grievance id   ARGV[3] tracking no
 -- ARGV[4] grievance JSON   ARGV[5] submitted_at ms   ARGV[6] idempotency TTL seconds
 -- ARGV[7] worker id   ARGV[8] source   ARGV[9] category   ARGV[10] urgency   ARGV[11] anonymous 0/1
+-- KEYS[6] grievance document key (the JSON lives beside the hash so the hash stays compact)
 -- Returns {'accepted', id} | {'duplicate', id} | {'conflict', id} | {'retry', ''} when the
 -- random tracking number is taken (the caller draws another).
 if ARGV[1] ~= '' then
@@ -23,9 +24,10 @@ if ARGV[1] ~= '' then
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 end
 redis.call('HSET', KEYS[2],
-  'state', 'submitted', 'doc', ARGV[4], 'tracking_no', ARGV[3], 'submitted_at', ARGV[5],
+  'state', 'submitted', 'tracking_no', ARGV[3], 'submitted_at', ARGV[5],
   'worker_id', ARGV[7], 'source', ARGV[8], 'category', ARGV[9], 'urgency', ARGV[10],
   'anonymous', ARGV[11], 'seq', 0, 'gen', 0)
+redis.call('SET', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[2])
 redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), ARGV[2])
 redis.call('XADD', KEYS[3], '*', 'payload', ARGV[4])

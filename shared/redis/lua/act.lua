@@ -31,8 +31,7 @@ end
 
 local function in_chain(unit)
   for t = math.max(g.tier, 1), 3 do
-    local link = g.chain_t[t]
-    if link and link.unit == unit then return true end
+    if g['c' .. t .. 'u'] == unit then return true end
   end
   return false
 end
@@ -113,8 +112,7 @@ end
 function handlers.reassign()
   if g.state ~= 'assigned' and g.state ~= 'acknowledged' then return refuse('only an assigned or acknowledged grievance can be reassigned (state is ' .. g.state .. ')') end
   if not text(a.assignee) or a.assignee == g.assignee then return refuse('reassign needs a different assignee') end
-  g.chain_t[g.tier] = {tier = g.tier, unit = a.assignee, name = a.assignee_name or a.assignee, kind = g.chain_t[g.tier].kind}
-  put(g, 'chain', cjson.encode(g.chain_t))
+  set_link(g, g.tier, {unit = a.assignee, name = a.assignee_name or a.assignee, kind = link(g, g.tier).kind})
   ids[#ids + 1] = assign_tier(K, g, g.tier, now, 'grievance.reassigned', {actor = actor, reason = text(a.reason)})
 end
 
@@ -130,7 +128,7 @@ function handlers.extend()
   if g.state ~= 'assigned' and g.state ~= 'acknowledged' then return refuse('only an assigned or acknowledged grievance can be extended (state is ' .. g.state .. ')') end
   if not text(a.reason) then return refuse('an extension needs a reason the worker can read') end
   local used = tonumber(g.ext_count or 0)
-  if used >= g.sla_t.max_ext then return refuse('the deadline was already extended ' .. used .. ' times (the limit)') end
+  if used >= tonumber(g.mext) then return refuse('the deadline was already extended ' .. used .. ' times (the limit)') end
   local new_due = tonumber(a.new_deadline_ms)
   if new_due == nil or new_due <= tonumber(g.resolve_due) then return refuse('the new deadline must be later than the current one (' .. iso(g.resolve_due) .. ')') end
   timers_clear(K, g)
@@ -155,9 +153,9 @@ function handlers.resolve()
   put(g, 'ack_due', '')
   put(g, 'resolve_due', '')
   put(g, 'overdue', '0')
-  local window = g.sla_t.fb * 1000
+  local window = tonumber(g.fb) * 1000
   timer_add(K, g, 'fb', now + window)
-  timer_add(K, g, 'fbr', now + math.floor(window * g.sla_t.warn))
+  timer_add(K, g, 'fbr', now + math.floor(window * tonumber(g.warn)))
   ids[#ids + 1] = emit(K, g, 'grievance.resolved', now, {actor = actor, data = {resolution = a.resolution}})
   ids[#ids + 1] = emit(K, g, 'grievance.feedback_requested', now, {data = {feedback_closes_at = iso(now + window)}})
   resolve_duplicates(K, g, ARGV[1], now, a.resolution)
@@ -171,7 +169,7 @@ function handlers.feedback()
   put(g, 'comment', text(a.comment) or '')
   local reopens = tonumber(g.reopen_count or 0)
   local data = {rating = rating, comment = text(a.comment)}
-  if rating <= 2 and reopens < g.sla_t.max_reopen then
+  if rating <= 2 and reopens < tonumber(g.mreo) then
     put(g, 'reopen_count', reopens + 1)
     ids[#ids + 1] = assign_tier(K, g, math.min(g.tier + 1, 3), now, 'grievance.reopened', {actor = actor, reason = 'rating ' .. rating, data = data})
     return

@@ -6,8 +6,10 @@
 -- KEYS[5] open index  KEYS[6] round-robin counter of the tier-1 branch
 -- ARGV[1] key prefix  ARGV[2] grievance id
 -- ARGV[3] tier-1 candidates JSON [{unit,name,kind}] (one is picked round-robin)
--- ARGV[4] tiers 2-3 JSON [{tier,unit,name,kind}, {…}]   ARGV[5] SLA snapshot JSON
+-- ARGV[4] tiers 2-3 JSON [{tier,unit,name,kind}, {…}]
+-- ARGV[5] SLA snapshot as flat fields JSON {a1,r1,a2,r2,a3,r3,warn,fb,od,mext,mreo[,cal]}
 -- ARGV[6] routing note   ARGV[7] initial record JSON (used only when intake did not write one)
+-- ARGV[9] grievance document JSON (stored only when intake did not store it)
 -- ARGV[8] id of the open civic report this one duplicates ('' = none)
 -- Returns {'assigned', event_id, assignee} | {'linked', event_id, original} | {'skip', state}
 local K = gkeys(ARGV[1], ARGV[2])
@@ -21,6 +23,7 @@ if g == nil then
   end
   redis.call('HSET', K.g, unpack(args))
   redis.call('ZADD', K.open, tonumber(init.submitted_at), ARGV[2])
+  redis.call('SET', ARGV[1] .. 'doc:{' .. ARGV[2] .. '}', ARGV[9])
   g = load(K, ARGV[2])
 end
 if g.state ~= 'submitted' then return {'skip', g.state} end
@@ -31,10 +34,10 @@ if #candidates > 1 then
   pick = candidates[((n - 1) % #candidates) + 1]
 end
 local upper = cjson.decode(ARGV[4])
-g.chain_t = {{tier = 1, unit = pick.unit, name = pick.name, kind = pick.kind}, upper[1], upper[2]}
-put(g, 'chain', cjson.encode(g.chain_t))
-put(g, 'sla', ARGV[5])
-g.sla_t = cjson.decode(ARGV[5])
+set_link(g, 1, pick)
+set_link(g, 2, upper[1])
+set_link(g, 3, upper[2])
+for field, value in pairs(cjson.decode(ARGV[5])) do put(g, field, value) end
 local now = now_ms()
 if ARGV[8] ~= '' then
   local OK = gkeys(ARGV[1], ARGV[8])

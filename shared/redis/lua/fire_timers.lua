@@ -13,8 +13,8 @@ local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {0, 0}
 
-local function fire(K, g, kind, member)
-  timer_forget(g, member)
+local function fire(K, g, kind)
+  timer_forget(g, kind)
   local state = g.state
   if kind == 'ack' then
     if state == 'assigned' then return breach(K, g, 'ack_overdue', now) end
@@ -35,15 +35,12 @@ local function fire(K, g, kind, member)
     end
   elseif kind == 'fbr' then
     if state == 'resolved' then
-      local closes = nil
-      for _, m in ipairs(g.timers_list) do
-        if string.find(m, '|fb|', 1, true) then closes = redis.call('ZSCORE', K.timers, m) end
-      end
+      local closes = redis.call('ZSCORE', K.timers, timer_member(g, 'fb'))
       return emit(K, g, 'grievance.feedback_requested', now, {reason = 'reminder', data = {reminder = true, feedback_closes_at = iso(closes)}})
     end
   elseif kind == 'od' then
     if ACTIVE[state] and g.overdue == '1' then
-      timer_add(K, g, 'od', now + g.sla_t.od * 1000)
+      timer_add(K, g, 'od', now + tonumber(g.od) * 1000)
       return emit(K, g, 'grievance.overdue', now, {reason = 'still_overdue'})
     end
   end
@@ -59,7 +56,7 @@ for i = 1, #due, 2 do
     local K = gkeys(ARGV[1], gid)
     local g = load(K, gid)
     if g and tostring(g.gen) == gen then
-      fired = fire(K, g, kind, member)
+      fired = fire(K, g, kind)
       save(K, g)
     end
   end

@@ -24,27 +24,49 @@ local function put(g, field, value)
   g.dirty[field] = true
 end
 
+-- The hash holds only short fields so Redis keeps it in its compact (listpack) encoding:
+-- the chain as c<tier>u/n/k (unit, name, kind), the SLA snapshot as a<tier>/r<tier> (ack /
+-- resolve seconds), warn, fb, od, mext, mreo (and cal when a calendar is set), and the
+-- pending timers as their kinds ("ack wa res wr"): a timer's member is id|kind|gen.
 local function load(K, gid)
   local flat = redis.call('HGETALL', K.g)
   if #flat == 0 then return nil end
-  local g = {id = gid, dirty = {}, timers_list = {}}
+  local g = {id = gid, dirty = {}, kinds = {}}
   for i = 1, #flat, 2 do g[flat[i]] = flat[i + 1] end
   g.seq = tonumber(g.seq or 0)
   g.gen = tonumber(g.gen or 0)
   g.tier = tonumber(g.tier or 0)
-  g.chain_t = (g.chain and g.chain ~= '') and cjson.decode(g.chain) or {}
-  g.sla_t = (g.sla and g.sla ~= '') and cjson.decode(g.sla) or nil
-  for m in string.gmatch(g.timers or '', '%S+') do g.timers_list[#g.timers_list + 1] = m end
+  for kind in string.gmatch(g.timers or '', '%S+') do g.kinds[#g.kinds + 1] = kind end
   return g
 end
 
 local function save(K, g)
-  local args = {'seq', g.seq, 'gen', g.gen, 'timers', table.concat(g.timers_list, ' ')}
+  local args = {'seq', g.seq, 'gen', g.gen, 'timers', table.concat(g.kinds, ' ')}
   for field, _ in pairs(g.dirty) do
     args[#args + 1] = field
     args[#args + 1] = g[field]
   end
   redis.call('HSET', K.g, unpack(args))
+end
+
+local function link(g, tier)
+  local t = tostring(tier)
+  return {unit = g['c' .. t .. 'u'], name = g['c' .. t .. 'n'] or '', kind = g['c' .. t .. 'k'] or ''}
+end
+
+local function set_link(g, tier, l)
+  local t = tostring(tier)
+  put(g, 'c' .. t .. 'u', l.unit)
+  put(g, 'c' .. t .. 'n', l.name or '')
+  put(g, 'c' .. t .. 'k', l.kind or '')
+end
+
+local function sla_ack(g, tier) return tonumber(g['a' .. tier]) end
+local function sla_resolve(g, tier) return tonumber(g['r' .. tier]) end
+local function calendar(g)
+  if g.cal == nil or g.cal == '' then return nil end
+  if g.cal_t == nil then g.cal_t = cjson.decode(g.cal) end
+  return g.cal_t
 end
 
 -- Return epoch ms after adding `secs` of working time (24x7 when cal is nil).
@@ -70,11 +92,11 @@ local function add_work(start, secs, cal)
   return t - off
 end
 
+-- The timeline keeps the event without the fields it can derive (event_id = id.seq,
+-- grievance_id, tracking_no; shared/store.py adds them back); zt:events gets them all.
 local function emit(K, g, etype, now, ev)
   g.seq = g.seq + 1
   ev = ev or {}
-  ev.event_id = g.id .. '.' .. g.seq
-  ev.grievance_id = g.id
   ev.seq = g.seq
   ev.type = etype
   ev.at = iso(now)
@@ -83,31 +105,39 @@ local function emit(K, g, etype, now, ev)
   if g.assignee and g.assignee ~= '' then ev.assignee = g.assignee end
   ev.ack_due_at = iso(g.ack_due)
   ev.resolve_due_at = iso(g.resolve_due)
-  ev.tracking_no = g.tracking_no
   ev.data = ev.data or {}
   if g.assignee_name and g.assignee_name ~= '' then ev.data.assignee_name = g.assignee_name end
-  local json = cjson.encode(ev)
-  redis.call('XADD', K.events, '*', 'payload', json)
-  redis.call('RPUSH', K.tl, json)
-  return ev.event_id
+  local compact = cjson.encode(ev)
+  local event_id = g.id .. '.' .. g.seq
+  -- ids and tracking numbers are [0-9A-Za-z.-]: safe to splice without escaping
+  local head = '{"event_id":"' .. event_id .. '","grievance_id":"' .. g.id ..
+    '","tracking_no":"' .. (g.tracking_no or '') .. '",'
+  redis.call('XADD', K.events, '*', 'payload', head .. string.sub(compact, 2))
+  redis.call('RPUSH', K.tl, compact)
+  return event_id
 end
 
+local function timer_member(g, kind) return g.id .. '|' .. kind .. '|' .. g.gen end
+
 local function timer_add(K, g, kind, due)
-  local member = g.id .. '|' .. kind .. '|' .. g.gen
-  redis.call('ZADD', K.timers, due, member)
-  g.timers_list[#g.timers_list + 1] = member
+  redis.call('ZADD', K.timers, due, timer_member(g, kind))
+  g.kinds[#g.kinds + 1] = kind
 end
 
 -- Cancel every pending timer and move to a new generation: timers of the old one are stale.
 local function timers_clear(K, g)
-  for _, member in ipairs(g.timers_list) do redis.call('ZREM', K.timers, member) end
-  g.timers_list = {}
+  if #g.kinds > 0 then
+    local members = {}
+    for i, kind in ipairs(g.kinds) do members[i] = timer_member(g, kind) end
+    redis.call('ZREM', K.timers, unpack(members))
+  end
+  g.kinds = {}
   g.gen = g.gen + 1
 end
 
-local function timer_forget(g, member)
-  for i, m in ipairs(g.timers_list) do
-    if m == member then table.remove(g.timers_list, i) return end
+local function timer_forget(g, kind)
+  for i, k in ipairs(g.kinds) do
+    if k == kind then table.remove(g.kinds, i) return end
   end
 end
 
@@ -115,40 +145,39 @@ end
 local function schedule_resolve(K, g, now)
   local due = tonumber(g.resolve_due)
   timer_add(K, g, 'res', due)
-  local span = g.sla_t.t[g.tier][2] * 1000
-  local warn_at = due - math.floor(span * (1 - g.sla_t.warn))
+  local span = sla_resolve(g, g.tier) * 1000
+  local warn_at = due - math.floor(span * (1 - tonumber(g.warn)))
   if warn_at > now then timer_add(K, g, 'wr', warn_at) end
 end
 
 local function schedule_ack(K, g, now)
   local due = tonumber(g.ack_due)
   timer_add(K, g, 'ack', due)
-  local span = g.sla_t.t[g.tier][1] * 1000
-  local warn_at = due - math.floor(span * (1 - g.sla_t.warn))
+  local span = sla_ack(g, g.tier) * 1000
+  local warn_at = due - math.floor(span * (1 - tonumber(g.warn)))
   if warn_at > now then timer_add(K, g, 'wa', warn_at) end
 end
 
 -- Give the grievance to chain[tier] with fresh deadlines from `now`.
 local function assign_tier(K, g, tier, now, etype, ev)
-  local link = g.chain_t[tier]
+  local target = link(g, tier)
   local previous = g.assignee
-  local tiers = g.sla_t.t[tier]
   timers_clear(K, g)
   g.tier = tier
   put(g, 'tier', tier)
-  put(g, 'assignee', link.unit)
-  put(g, 'assignee_name', link.name or '')
-  put(g, 'assignee_kind', link.kind or '')
+  put(g, 'assignee', target.unit)
+  put(g, 'assignee_name', target.name)
+  put(g, 'assignee_kind', target.kind)
   put(g, 'state', 'assigned')
   put(g, 'assigned_at', now)
   put(g, 'acked_at', '')
   put(g, 'overdue', '0')
-  put(g, 'ack_due', add_work(now, tiers[1], g.sla_t.cal))
-  put(g, 'resolve_due', add_work(now, tiers[2], g.sla_t.cal))
+  put(g, 'ack_due', add_work(now, sla_ack(g, tier), calendar(g)))
+  put(g, 'resolve_due', add_work(now, sla_resolve(g, tier), calendar(g)))
   schedule_ack(K, g, now)
   schedule_resolve(K, g, now)
   ev = ev or {}
-  if previous and previous ~= '' and previous ~= link.unit then ev.previous_assignee = previous end
+  if previous and previous ~= '' and previous ~= target.unit then ev.previous_assignee = previous end
   return emit(K, g, etype, now, ev)
 end
 
@@ -172,7 +201,7 @@ local function breach(K, g, reason, now)
   end
   if g.overdue ~= '1' then
     put(g, 'overdue', '1')
-    timer_add(K, g, 'od', now + g.sla_t.od * 1000)
+    timer_add(K, g, 'od', now + tonumber(g.od) * 1000)
   end
   return emit(K, g, 'grievance.overdue', now, {reason = reason})
 end
