@@ -35,7 +35,7 @@ local function fire(K, g, kind)
     end
   elseif kind == 'fbr' then
     if state == 'resolved' then
-      local closes = redis.call('ZSCORE', K.timers, timer_member(g, 'fb'))
+      local closes = redis.call('ZSCORE', K.timers, timer_member(g, 'fb'))  -- set by an earlier save()
       return emit(K, g, 'grievance.feedback_requested', now, {reason = 'reminder', data = {reminder = true, feedback_closes_at = iso(closes)}})
     end
   elseif kind == 'od' then
@@ -47,10 +47,25 @@ local function fire(K, g, kind)
   return nil
 end
 
+-- Take every due timer in one ZREM: from here on this call owns them.
+if #due > 0 then
+  local members = {}
+  for i = 1, #due, 2 do members[#members + 1] = due[i] end
+  redis.call('ZREM', KEYS[1], unpack(members))
+end
+
+-- Return id, kind, generation of a member "id|kind|gen" (plain finds, no backtracking).
+local function parse(member)
+  local a = string.find(member, '|', 1, true)
+  if not a then return nil end
+  local b = string.find(member, '|', a + 1, true)
+  if not b then return nil end
+  return string.sub(member, 1, a - 1), string.sub(member, a + 1, b - 1), string.sub(member, b + 1)
+end
+
 for i = 1, #due, 2 do
   local member, score = due[i], tonumber(due[i + 1])
-  redis.call('ZREM', KEYS[1], member)
-  local gid, kind, gen = string.match(member, '^(.+)|(%a+)|(%d+)$')
+  local gid, kind, gen = parse(member)
   local fired = nil
   if gid then
     local K = gkeys(ARGV[1], gid)

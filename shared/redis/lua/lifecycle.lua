@@ -31,7 +31,7 @@ end
 local function load(K, gid)
   local flat = redis.call('HGETALL', K.g)
   if #flat == 0 then return nil end
-  local g = {id = gid, dirty = {}, kinds = {}}
+  local g = {id = gid, dirty = {}, kinds = {}, zadd = {}}
   for i = 1, #flat, 2 do g[flat[i]] = flat[i + 1] end
   g.seq = tonumber(g.seq or 0)
   g.gen = tonumber(g.gen or 0)
@@ -40,7 +40,10 @@ local function load(K, gid)
   return g
 end
 
+-- Write the changed fields in one HSET and the new timers in one ZADD.
 local function save(K, g)
+  if #g.zadd > 0 then redis.call('ZADD', K.timers, unpack(g.zadd)) end
+  g.zadd = {}
   local args = {'seq', g.seq, 'gen', g.gen, 'timers', table.concat(g.kinds, ' ')}
   for field, _ in pairs(g.dirty) do
     args[#args + 1] = field
@@ -120,11 +123,14 @@ end
 local function timer_member(g, kind) return g.id .. '|' .. kind .. '|' .. g.gen end
 
 local function timer_add(K, g, kind, due)
-  redis.call('ZADD', K.timers, due, timer_member(g, kind))
+  g.zadd[#g.zadd + 1] = due
+  g.zadd[#g.zadd + 1] = timer_member(g, kind)
   g.kinds[#g.kinds + 1] = kind
 end
 
 -- Cancel every pending timer and move to a new generation: timers of the old one are stale.
+-- (A timer added earlier in this same script is only buffered in g.zadd: dropping the
+-- buffer cancels it, and ZREM of its not-yet-written member is a harmless no-op.)
 local function timers_clear(K, g)
   if #g.kinds > 0 then
     local members = {}
@@ -132,6 +138,7 @@ local function timers_clear(K, g)
     redis.call('ZREM', K.timers, unpack(members))
   end
   g.kinds = {}
+  g.zadd = {}
   g.gen = g.gen + 1
 end
 
