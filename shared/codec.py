@@ -53,6 +53,15 @@ def decode(entry_fields: dict[bytes, bytes] | dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def payload_bytes(entry_fields: dict[bytes, bytes]) -> bytes:
+    """Return the raw ``payload`` bytes of an entry (for pydantic's fast JSON validation)."""
+    raw = entry_fields.get(_PAYLOAD_KEY)
+    if raw is None:
+        decode(entry_fields)  # raises the explanatory PayloadError
+        raise PayloadError(f"entry has no '{PAYLOAD_FIELD}' field")
+    return raw
+
+
 def raw_fields_text(entry_fields: dict[bytes, bytes]) -> dict[str, str]:
     """Return an entry's fields as text, for rejection and DLQ records."""
     return {

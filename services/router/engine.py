@@ -44,12 +44,41 @@ class Engine:
         self.keys = keys
         self.config = config
         self.scripts = Scripts(client)
+        # The JSON derived from configuration depends only on these keys: encode it once.
+        self._routes: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
+        self._snapshots: dict[tuple[str, str], str] = {}
 
-    def _assign_args(self, grievance: Grievance) -> tuple[list[str], list[Any]]:
-        route = directory.route(self.config, grievance)
+    def _route_args(self, grievance: Grievance) -> tuple[str, str, str, str]:
+        """Return (round-robin branch, candidates JSON, upper tiers JSON, note), cached."""
+        worker = grievance.worker
+        key = (worker.industry, worker.platform, worker.region, worker.station)
+        cached = self._routes.get(key)
+        if cached is None:
+            route = directory.route(self.config, grievance)
+            candidates = [c.as_dict(1) for c in route.candidates]
+            cached = (
+                route.branch.unit,
+                json.dumps(candidates, ensure_ascii=False),
+                json.dumps(route.chain(), ensure_ascii=False),
+                route.note,
+            )
+            self._routes[key] = cached
+        return cached
+
+    def _snapshot_json(self, grievance: Grievance) -> str:
+        key = (grievance.urgency.value, grievance.category.value)
+        cached = self._snapshots.get(key)
+        if cached is None:
+            snap = sla.snapshot(self.config.sla, grievance.urgency, grievance.category)
+            cached = self._snapshots[key] = json.dumps(snap)
+        return cached
+
+    def _assign_args(
+        self, grievance: Grievance, document: bytes | None = None
+    ) -> tuple[list[str], list[Any]]:
+        branch, candidates, upper, note = self._route_args(grievance)
         keys = self.keys
         gid = grievance.id
-        snapshot = sla.snapshot(self.config.sla, grievance.urgency, grievance.category)
         initial = {
             "tracking_no": grievance.tracking_no,
             "submitted_at": int(grievance.submitted_at.timestamp() * 1000),
@@ -66,27 +95,33 @@ class Engine:
                 keys.timers,
                 keys.events,
                 keys.open_index,
-                keys.round_robin(route.branch.unit),
+                keys.round_robin(branch),
             ],
             [
                 keys.prefix,
                 gid,
-                json.dumps([c.as_dict(1) for c in route.candidates], ensure_ascii=False),
-                json.dumps(route.chain(), ensure_ascii=False),
-                json.dumps(snapshot),
-                route.note,
+                candidates,
+                upper,
+                self._snapshot_json(grievance),
+                note,
                 json.dumps(initial, ensure_ascii=False),
                 grievance.duplicate_of or "",
-                grievance.model_dump_json(exclude_none=True),
+                document or grievance.model_dump_json(exclude_none=True),
             ],
         )
 
-    async def assign(self, grievances: Sequence[Grievance]) -> list[Outcome]:
-        """Assign each grievance to tier 1 in one pipelined round trip."""
+    async def assign(
+        self, grievances: Sequence[Grievance], documents: Sequence[bytes] | None = None
+    ) -> list[Outcome]:
+        """Assign each grievance to tier 1 in one pipelined round trip.
+
+        ``documents`` are the grievances' JSON as received (saves encoding them again).
+        """
         script = self.scripts["assign"]
+        docs: Sequence[bytes | None] = documents or [None] * len(grievances)
         async with self.client.pipeline(transaction=False) as pipe:
-            for grievance in grievances:
-                keys, args = self._assign_args(grievance)
+            for grievance, document in zip(grievances, docs, strict=True):
+                keys, args = self._assign_args(grievance, document)
                 await script(keys=keys, args=args, client=pipe)
             results = await pipe.execute(raise_on_error=False)
         outcomes = []

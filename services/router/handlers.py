@@ -33,17 +33,18 @@ class SubmittedHandler:
 
     async def __call__(self, entries: Sequence[Entry]) -> Mapping[str, BaseException]:
         failures: dict[str, BaseException] = {}
-        batch: list[tuple[Entry, Grievance]] = []
+        batch: list[tuple[Entry, Grievance, bytes]] = []
         for entry in entries:
             try:
-                batch.append((entry, Grievance.model_validate(codec.decode(entry.fields))))
+                raw = codec.payload_bytes(entry.fields)
+                batch.append((entry, Grievance.model_validate_json(raw), raw))
             except (codec.PayloadError, ValidationError) as exc:
                 # Intake validated it; anything else publishing here is retried, then DLQ'd.
                 failures[entry.id] = exc
         if not batch:
             return failures
-        outcomes = await self.engine.assign([g for _, g in batch])
-        for (entry, grievance), outcome in zip(batch, outcomes, strict=True):
+        outcomes = await self.engine.assign([g for _, g, _ in batch], [r for _, _, r in batch])
+        for (entry, grievance, _raw), outcome in zip(batch, outcomes, strict=True):
             if outcome.status == "assigned":
                 event_id, assignee = outcome.detail
                 log.info(
