@@ -40,8 +40,16 @@ class Acknowledged:
     grievances: set[str] = field(default_factory=set)
     stream_entries: set[str] = field(default_factory=set)
     actions: dict[str, str] = field(default_factory=dict)
+    # Stream submissions carrying their own idempotency key (source, key): each must yield
+    # exactly one grievance however often the XADD was retried.
+    keyed_entries: set[tuple[str, str]] = field(default_factory=set)
     # Submissions whose reply never came (connection cut): their grievance may exist.
     indeterminate_keys: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def submissions(self) -> int:
+        """Return how many submissions were acknowledged, over every path."""
+        return len(self.grievances) + len(self.stream_entries) + len(self.keyed_entries)
 
 
 @dataclass
@@ -115,6 +123,11 @@ def _check_submissions(acked: Acknowledged, seen: Observed, verdict: Verdict) ->
             verdict.lost.append(f"stream entry {entry_id} was neither accepted nor rejected")
         if gids and entry_id in seen.rejected:
             verdict.duplicated.append(f"stream entry {entry_id} was accepted and rejected")
+    for key in sorted(acked.keyed_entries):
+        gids = by_key.get(key, [])
+        known.update(gids)
+        if not gids:
+            verdict.lost.append(f"stream submission with key {key[1]!r} has no grievance")
     for key in acked.indeterminate_keys:
         known.update(by_key.get(key, []))
     for gid in sorted(seen.records.keys() - known):

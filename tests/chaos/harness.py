@@ -263,10 +263,13 @@ class Load:
         self.acked.actions[await self._retrying(attempt)] = gid
 
     async def _xadd_grievance(self, i: int) -> None:
-        payload = {**grievance_body(i), "source": "chaos-kiosk"}
+        # As the README tells upstream apps: a key in the payload makes a retried XADD (its
+        # reply lost when Redis died after persisting it) yield the same grievance.
+        key = f"kiosk-{i}"
+        payload = {**grievance_body(i), "source": "chaos-kiosk", "idempotency_key": key}
         fields = codec.fields(payload)
-        entry_id = await self._retrying(lambda: self.client.xadd(KEYS.intake, fields))
-        self.acked.stream_entries.add(entry_id.decode())
+        await self._retrying(lambda: self.client.xadd(KEYS.intake, fields))
+        self.acked.keyed_entries.add(("chaos-kiosk", key))
 
 
 class _NotAcknowledgedError(Exception):

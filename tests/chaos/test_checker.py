@@ -162,3 +162,17 @@ def test_action_refused_twice_is_duplicated() -> None:
     seen.deliveries += [_sent("g1.3"), _sent("g1.4")]
     verdict = check(acked, seen)
     assert verdict.counts() == {"lost": 0, "unexpected": 0, "duplicated": 1}, verdict.summary()
+
+
+def test_keyed_stream_submission_must_yield_one_grievance() -> None:
+    """A keyed XADD with no grievance is lost; two grievances for one key are doubled."""
+    acked = Acknowledged(keyed_entries={("kiosk", "k1"), ("kiosk", "k2")})
+    seen = Observed(records={
+        "g1": {"state": "assigned", "seq": "1", "source": "kiosk",
+               "doc": json.dumps({"idempotency_key": "k2"})},
+        "g2": {"state": "assigned", "seq": "1", "source": "kiosk",
+               "doc": json.dumps({"idempotency_key": "k2"})},
+    })  # fmt: skip
+    verdict = check(acked, seen)
+    assert any("'k1'" in item for item in verdict.lost)
+    assert any("'k2'" in item for item in verdict.duplicated)

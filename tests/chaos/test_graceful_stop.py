@@ -61,7 +61,7 @@ async def test_sigterm_each_service_under_load_exits_zero_and_leaves_no_pel(
         record(tmp_path, "graceful_stop", {
             "seed": seed,
             "stops": stops,
-            "grievances_acked": len(acked.grievances) + len(acked.stream_entries),
+            "grievances_acked": acked.submissions,
             "drain_s": round(drained_s, 1),
             "total_s": round(time.monotonic() - start, 1),
             **result.counts(),
