@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -44,24 +45,14 @@ class AcceptResult:
     grievance_id: str
 
 
-async def accept(
-    client: Redis,
-    scripts: Scripts,
-    keys: Keys,
-    grievance: Grievance,
-    *,
-    idempotency_key: str | None,
-    digest: str,
-) -> AcceptResult:
-    """Store ``grievance`` and publish it to ``zt:submitted`` once per idempotency key.
-
-    ``retry`` means the random tracking number was taken: draw a new one and call again.
-    """
+def _accept_call(
+    keys: Keys, grievance: Grievance, idempotency_key: str | None, digest: str
+) -> tuple[list[str], list[Any]]:
+    """Return the KEYS and ARGV of one ``accept.lua`` call."""
     gkey = keys.grievance(grievance.id)
     idem = keys.idempotency(grievance.source, idempotency_key) if idempotency_key else gkey
     submitted_ms = int(grievance.submitted_at.timestamp() * 1000)
-    outcome, gid = await scripts.call(
-        "accept",
+    return (
         [
             idem,
             gkey,
@@ -84,7 +75,59 @@ async def accept(
             int(grievance.anonymous),
         ],
     )
+
+
+def _accept_result(reply: Any) -> AcceptResult:
+    outcome, gid = reply
     return AcceptResult(outcome.decode(), gid.decode())
+
+
+async def accept(
+    client: Redis,
+    scripts: Scripts,
+    keys: Keys,
+    grievance: Grievance,
+    *,
+    idempotency_key: str | None,
+    digest: str,
+) -> AcceptResult:
+    """Store ``grievance`` and publish it to ``zt:submitted`` once per idempotency key.
+
+    ``retry`` means the random tracking number was taken: draw a new one and call again.
+    """
+    script_keys, args = _accept_call(keys, grievance, idempotency_key, digest)
+    return _accept_result(await scripts.call("accept", script_keys, args))
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptRequest:
+    """Return one grievance to accept, with its idempotency key and body hash."""
+
+    grievance: Grievance
+    idempotency_key: str | None
+    digest: str
+
+
+async def accept_many(
+    client: Redis, scripts: Scripts, keys: Keys, requests: Sequence[AcceptRequest]
+) -> list[AcceptResult | Exception]:
+    """Run ``accept`` for every request in one pipelined round trip, in order.
+
+    Each request's script runs atomically on its own, exactly as ``accept`` would; a reply
+    that is an error comes back in its place (the others stand).  A lost connection raises
+    for the whole batch.
+    """
+    if not requests:
+        return []
+    script = scripts["accept"]
+    async with client.pipeline(transaction=False) as pipe:
+        for request in requests:
+            script_keys, args = _accept_call(
+                keys, request.grievance, request.idempotency_key, request.digest
+            )
+            await script(keys=script_keys, args=args, client=pipe)
+        replies = await pipe.execute(raise_on_error=False)
+    return [r if isinstance(r, Exception) else _accept_result(r) for r in replies]
 
 
 def _ms_to_iso(value: str) -> str | None:
@@ -155,6 +198,20 @@ async def load(
     record["doc"] = json.loads(doc) if doc else None
     tracking = str(record.get("tracking_no", ""))
     return record, _expand_timeline(grievance_id, tracking, timeline)
+
+
+async def load_docs(
+    client: Redis, keys: Keys, grievance_ids: Sequence[str]
+) -> dict[str, dict[str, Any] | None]:
+    """Return the submitted document of each grievance (``None`` when unknown), one MGET.
+
+    Readers that need only what was submitted (the notifier) skip the hash and timeline.
+    """
+    unique = list(dict.fromkeys(grievance_ids))
+    if not unique:
+        return {}
+    docs = await client.mget([keys.document(g) for g in unique])
+    return {g: json.loads(d) if d else None for g, d in zip(unique, docs, strict=True)}
 
 
 async def resolve_id(client: Redis, keys: Keys, id_or_tracking_no: str) -> str:

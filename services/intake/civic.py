@@ -44,6 +44,10 @@ class CivicIndex:
             return None
         return location.lon, location.lat
 
+    def is_candidate(self, grievance: Grievance) -> bool:
+        """Return whether ``grievance`` takes part in civic duplicate linking at all."""
+        return self._point(grievance) is not None
+
     async def find_original(self, grievance: Grievance) -> str | None:
         """Return the id of an open report this one duplicates, or ``None``."""
         point = self._point(grievance)

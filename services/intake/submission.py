@@ -7,6 +7,8 @@ script: idempotency check + initial record + ``zt:submitted`` in one step.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -74,41 +76,118 @@ class Intake:
         idempotency_key: str | None,
     ) -> Outcome:
         """Return the outcome of accepting ``body`` from ``source`` once per key."""
+        request = self.prepare(
+            body, source=source, channel=channel, idempotency_key=idempotency_key
+        )
+        grievance = request.grievance
+        grievance.duplicate_of = await self.civic.find_original(grievance)
+        result = await self._accept_until_drawn(request)
+        if result.outcome == "accepted":
+            await self._accepted(grievance)
+            return Outcome(
+                "accepted", grievance.id, grievance.tracking_no, "submitted",
+                grievance.duplicate_of,
+            )  # fmt: skip
+        return await self._existing(result.outcome, result.grievance_id)
+
+    async def submit_many(
+        self, requests: Sequence[store.AcceptRequest]
+    ) -> list[store.AcceptResult | BaseException]:
+        """Accept a batch of prepared grievances in one pipelined round trip, in order.
+
+        Civic duplicates are looked up first (only civic reports with a location touch
+        Redis); every ``accept`` then goes out in one pipeline; the rare ``retry`` (tracking
+        number taken) is redrawn one by one.  A failure is returned in its entry's place.
+        """
+        results: list[store.AcceptResult | BaseException] = [
+            store.AcceptResult("retry", "") for _ in requests
+        ]
+        civic = [i for i, r in enumerate(requests) if self.civic.is_candidate(r.grievance)]
+        if civic:
+            found = await asyncio.gather(
+                *(self.civic.find_original(requests[i].grievance) for i in civic),
+                return_exceptions=True,
+            )
+            for i, original in zip(civic, found, strict=True):
+                if isinstance(original, BaseException):
+                    results[i] = original
+                else:
+                    requests[i].grievance.duplicate_of = original
+        todo = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+        try:
+            replies = await store.accept_many(
+                self.client, self.scripts, self.keys, [requests[i] for i in todo]
+            )
+        except Exception as exc:  # the round trip itself failed: every entry fails
+            return [exc for _ in requests]
+        for i, reply in zip(todo, replies, strict=True):
+            results[i] = reply
+        for i, result in enumerate(results):
+            if isinstance(result, store.AcceptResult) and result.outcome == "retry":
+                request = requests[i]
+                request.grievance.tracking_no = tracking_no(request.grievance.submitted_at)
+                try:
+                    results[i] = await self._accept_until_drawn(request)
+                except Exception as exc:
+                    results[i] = exc
+        accepted = [
+            i
+            for i, result in enumerate(results)
+            if isinstance(result, store.AcceptResult) and result.outcome == "accepted"
+        ]
+        remembered = await asyncio.gather(
+            *(self._accepted(requests[i].grievance) for i in accepted), return_exceptions=True
+        )
+        for i, done in zip(accepted, remembered, strict=True):
+            if isinstance(done, BaseException):
+                # Stored, but not yet indexed: a retry of the entry finds it a duplicate.
+                results[i] = done
+        return results
+
+    def prepare(
+        self,
+        body: GrievanceIn,
+        *,
+        source: str,
+        channel: Channel,
+        idempotency_key: str | None,
+    ) -> store.AcceptRequest:
+        """Return the normalised, classified grievance ready for ``accept`` (pure)."""
         grievance = self.normalise(body, source=source, channel=channel)
         grievance.idempotency_key = idempotency_key
-        grievance.duplicate_of = await self.civic.find_original(grievance)
         digest = store.body_hash(body.model_dump(mode="json", exclude={"source"}))
+        return store.AcceptRequest(grievance, idempotency_key, digest)
+
+    async def _accept_until_drawn(self, request: store.AcceptRequest) -> store.AcceptResult:
+        grievance = request.grievance
         for _ in range(_TRACKING_DRAWS):
             result = await store.accept(
                 self.client,
                 self.scripts,
                 self.keys,
                 grievance,
-                idempotency_key=idempotency_key,
-                digest=digest,
+                idempotency_key=request.idempotency_key,
+                digest=request.digest,
             )
             if result.outcome != "retry":
-                break
+                return result
             grievance.tracking_no = tracking_no(grievance.submitted_at)
-        else:
-            raise TrackingNumbersExhaustedError(f"no free tracking number in {_TRACKING_DRAWS}")
-        if result.outcome == "accepted":
+        raise TrackingNumbersExhaustedError(f"no free tracking number in {_TRACKING_DRAWS}")
+
+    async def _accepted(self, grievance: Grievance) -> None:
+        """Index an accepted civic original and write the one line per accepted grievance."""
+        if self.civic.is_candidate(grievance):
             await self.civic.remember(grievance)
-            log.info(
-                "grievance_accepted",
-                grievance_id=grievance.id,
-                tracking_no=grievance.tracking_no,
-                source=source,
-                channel=channel.value,
-                category=grievance.category.value,
-                urgency=grievance.urgency.value,
-                duplicate_of=grievance.duplicate_of,
-            )
-            return Outcome(
-                "accepted", grievance.id, grievance.tracking_no, "submitted",
-                grievance.duplicate_of,
-            )  # fmt: skip
-        return await self._existing(result.outcome, result.grievance_id)
+        log.info(
+            "grievance_accepted",
+            grievance_id=grievance.id,
+            tracking_no=grievance.tracking_no,
+            source=grievance.source,
+            channel=grievance.channel.value,
+            category=grievance.category.value,
+            urgency=grievance.urgency.value,
+            duplicate_of=grievance.duplicate_of,
+        )
 
     def normalise(self, body: GrievanceIn, *, source: str, channel: Channel) -> Grievance:
         """Return the grievance with server-assigned fields and a classification."""
