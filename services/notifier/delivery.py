@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,33 +90,52 @@ class Dispatcher:
         )
 
     async def handle(self, entries: Sequence[Entry]) -> dict[str, BaseException]:
-        """Claim and send every delivery of a batch of events; return per-entry failures."""
+        """Claim and send every delivery of a batch of events; return per-entry failures.
+
+        Per batch, not per event: one MGET loads every grievance document, one pipeline
+        claims every job, sends run concurrently (bounded) and one pipeline settles them.
+        """
         failures: dict[str, BaseException] = {}
-        claimed: list[Job] = []
+        events: list[tuple[Entry, Event]] = []
         for entry in entries:
             try:
-                claimed.extend(await self._claim_event(entry))
+                events.append((entry, Event.model_validate(codec.decode(entry.fields))))
             except Exception as exc:  # left pending: the reclaimer retries, then dead-letters
                 failures[entry.id] = exc
+        if not events:
+            return failures
+        docs = await store.load_docs(self._client, self._keys, [e.grievance_id for _, e in events])
+        owners: list[str] = []
+        jobs: list[Job] = []
+        for entry, event in events:
+            try:
+                event_jobs = self._event_jobs(event, docs.get(event.grievance_id))
+            except Exception as exc:
+                failures[entry.id] = exc
+                continue
+            owners.extend(entry.id for _ in event_jobs)
+            jobs.extend(event_jobs)
+        claimed: list[Job] = []
+        for owner, job, claim in zip(owners, jobs, await self.claim_many(jobs), strict=True):
+            if isinstance(claim, Exception):
+                failures[owner] = claim
+            elif claim:
+                claimed.append(job)
         # Claimed jobs are durable; a failed send here is retried by the retry loop.
-        await asyncio.gather(*(self.attempt(job) for job in claimed))
+        await self.attempt_many(claimed)
         return failures
 
-    async def _claim_event(self, entry: Entry) -> list[Job]:
-        event = Event.model_validate(codec.decode(entry.fields))
-        loaded = await store.load(self._client, self._keys, event.grievance_id)
-        if loaded is None:
+    def _event_jobs(self, event: Event, doc: dict[str, Any] | None) -> list[Job]:
+        if doc is None:
             log.warning(
                 "grievance_unknown", event_id=event.event_id, grievance_id=event.grievance_id
             )
-        doc = loaded[0].get("doc") if loaded else None
         grievance = GrievanceView.from_doc(doc)
-        jobs = [
+        return [
             self._job(event, grievance, recipient, channel)
             for recipient in recipients(event, grievance, self._directory)
             for channel in recipient.channels
         ]
-        return [job for job in jobs if await self.claim(job)]
 
     def _job(
         self, event: Event, grievance: GrievanceView, recipient: Recipient, channel: ContactChannel
@@ -148,83 +168,144 @@ class Dispatcher:
 
     async def claim(self, job: Job) -> bool:
         """Return whether this process owns ``job`` (first claim of its delivery key)."""
-        result = await self._scripts.call(
-            "notify_claim",
-            [self._delivery_key(job), self._keys.retries, self._keys.retry_job(job.job_id)],
-            [job.job_id, job.model_dump_json(), self.lease_ms, DELIVERY_TTL_S],
-        )
-        if result != 1:
-            state = result.decode() if isinstance(result, bytes) else result
-            log.info(
-                "delivery_already_claimed",
-                event_id=job.event_id,
-                recipient=job.recipient,
-                channel=job.channel_label,
-                state=state,
-            )
-        return bool(result == 1)
+        (claimed,) = await self.claim_many([job])
+        if isinstance(claimed, Exception):
+            raise claimed
+        return claimed
+
+    async def claim_many(self, jobs: Sequence[Job]) -> list[bool | Exception]:
+        """Claim every job in one pipelined round trip; a job's error comes back in its place.
+
+        Each claim is its own atomic ``notify_claim.lua`` call, so the outcome per job is
+        exactly that of claiming it alone.
+        """
+        if not jobs:
+            return []
+        script = self._scripts["notify_claim"]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for job in jobs:
+                await script(
+                    keys=[self._delivery_key(job), self._keys.retries,
+                          self._keys.retry_job(job.job_id)],
+                    args=[job.job_id, job.model_dump_json(), self.lease_ms, DELIVERY_TTL_S],
+                    client=pipe,
+                )  # fmt: skip
+            results = await pipe.execute(raise_on_error=False)
+        claimed: list[bool | Exception] = []
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, Exception):
+                claimed.append(result)
+                continue
+            if result != 1:
+                log.info(
+                    "delivery_already_claimed",
+                    event_id=job.event_id,
+                    recipient=job.recipient,
+                    channel=job.channel_label,
+                    state=result.decode() if isinstance(result, bytes) else result,
+                )
+            claimed.append(result == 1)
+        return claimed
 
     async def attempt(self, job: Job) -> None:
         """Send ``job`` once more and record the outcome (sent, retrying or failed)."""
-        job = job.model_copy(update={"attempt": job.attempt + 1})
+        await self.attempt_many([job])
+
+    async def attempt_many(self, jobs: Sequence[Job]) -> None:
+        """Send each job once more (concurrently, bounded) and settle all in one round trip."""
+        if not jobs:
+            return
+        jobs = [job.model_copy(update={"attempt": job.attempt + 1}) for job in jobs]
+        errors = await asyncio.gather(*(self._send(job) for job in jobs))
+        settles = [self._outcome(job, error) for job, error in zip(jobs, errors, strict=True)]
+        done = await self._settle_many(settles)
+        for settle, ended in zip(settles, done, strict=True):
+            # Settled outside the send bound: a failure may send oversight a notice in turn.
+            if ended and settle.status == "failed" and settle.job.kind == "event":
+                await self._tell_oversight(settle.job)
+
+    async def _send(self, job: Job) -> SendError | None:
+        """Return why sending ``job`` failed, or ``None`` when it was sent."""
         channel = self._channels.get(job.channel.type)
-        error: SendError | None = None
+        if channel is None:
+            return SendError(f"unknown channel type {job.channel.type!r}", retryable=False)
         async with self._sends:
             try:
-                if channel is None:
-                    raise SendError(f"unknown channel type {job.channel.type!r}", retryable=False)
                 await channel.send(job)
             except SendError as exc:
-                error = exc
+                return exc
             except Exception as exc:  # a bug in a channel must not lose the delivery
-                error = SendError(repr(exc), retryable=True)
-        # Settled outside the semaphore: a failure may send oversight a notice in turn.
+                return SendError(repr(exc), retryable=True)
+        return None
+
+    def _outcome(self, job: Job, error: SendError | None) -> _Settle:
         if error is None:
-            await self._settle(job, "sent", error=None)
-        else:
-            await self._failed_attempt(job, error)
-
-    async def _failed_attempt(self, job: Job, exc: SendError) -> None:
-        job = job.model_copy(update={"last_error": exc.reason})
-        if exc.retryable and job.attempt < self._settings.max_attempts:
+            return _Settle(job, "sent")
+        job = job.model_copy(update={"last_error": error.reason})
+        if error.retryable and job.attempt < self._settings.max_attempts:
             delay = backoff_s(job.attempt, self._settings.retry_base_s, self._settings.retry_max_s)
-            if exc.retry_after is not None:
-                delay = min(self._settings.retry_max_s, max(delay, exc.retry_after))
-            await self._settle(job, "retrying", error=exc.reason, delay_s=delay)
-            return
-        if await self._settle(job, "failed", error=exc.reason) and job.kind == "event":
-            await self._tell_oversight(job)
+            if error.retry_after is not None:
+                delay = min(self._settings.retry_max_s, max(delay, error.retry_after))
+            return _Settle(job, "retrying", error.reason, delay)
+        return _Settle(job, "failed", error.reason)
 
-    async def _settle(self, job: Job, status: str, error: str | None, delay_s: float = 0.0) -> bool:
-        record = {
-            "event_id": job.event_id,
-            "grievance_id": job.grievance_id,
-            "event_type": job.event_type,
-            "delivery_id": job.job_id,
-            "recipient": job.recipient,
-            "channel": job.channel_label,
-            "status": status,
-            "attempt": job.attempt,
-            "error": error,
-            "at": _now_iso(),
-        }
-        if status == "retrying":
-            record["retry_in_s"] = round(delay_s, 3)
-        dlq = b""
-        if status == "failed":
-            dlq = codec.encode({"kind": "notification.failed", **record, "attempts": job.attempt})
+    async def _settle_many(self, settles: Sequence[_Settle]) -> list[bool]:
+        """Record every outcome in one pipeline; return which ones ended their delivery.
+
+        Each ``notify_settle.lua`` call stays atomic on its own.  An error raises (the jobs
+        stay leased in the retry schedule, so the retry loop settles them later).
+        """
         keys = self._keys
-        done = await self._scripts.call(
-            "notify_settle",
-            [self._delivery_key(job), keys.retries, keys.retry_job(job.job_id),
-             keys.deliveries, keys.dlq],
-            [status, job.job_id, job.model_dump_json(), int(delay_s * 1000), codec.encode(record),
-             dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
-        )  # fmt: skip
-        self._outcomes.labels(status=status, channel=job.channel.type).inc()
-        level = log.error if status == "failed" else log.info
-        level(f"delivery_{status}", **{k: v for k, v in record.items() if v is not None})
-        return bool(done == 1)
+        script = self._scripts["notify_settle"]
+        records = []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for settle in settles:
+                job, status = settle.job, settle.status
+                record = {
+                    "event_id": job.event_id,
+                    "grievance_id": job.grievance_id,
+                    "event_type": job.event_type,
+                    "delivery_id": job.job_id,
+                    "recipient": job.recipient,
+                    "channel": job.channel_label,
+                    "status": status,
+                    "attempt": job.attempt,
+                    "error": settle.error,
+                    "at": _now_iso(),
+                }
+                if status == "retrying":
+                    record["retry_in_s"] = round(settle.delay_s, 3)
+                dlq = b""
+                if status == "failed":
+                    dlq = codec.encode(
+                        {"kind": "notification.failed", **record, "attempts": job.attempt}
+                    )
+                records.append(record)
+                await script(
+                    keys=[self._delivery_key(job), keys.retries, keys.retry_job(job.job_id),
+                          keys.deliveries, keys.dlq],
+                    args=[status, job.job_id, job.model_dump_json(), int(settle.delay_s * 1000),
+                          codec.encode(record), dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
+                    client=pipe,
+                )  # fmt: skip
+            results = await pipe.execute(raise_on_error=False)
+        ended: list[bool] = []
+        error: Exception | None = None
+        for settle, record, result in zip(settles, records, results, strict=True):
+            if isinstance(result, Exception):
+                error = result
+                ended.append(False)
+                continue
+            status = settle.status
+            self._outcomes.labels(status=status, channel=settle.job.channel.type).inc()
+            ended.append(result == 1)
+            if status == "sent" and settle.job.channel.type == "log":
+                continue  # the log channel's own line is this delivery's one line
+            level = log.error if status == "failed" else log.info
+            level(f"delivery_{status}", **{k: v for k, v in record.items() if v is not None})
+        if error is not None:
+            raise error
+        return ended
 
     async def _tell_oversight(self, failed: Job) -> None:
         """Notify oversight that a message could not be delivered (never cascades)."""
@@ -264,6 +345,16 @@ class Dispatcher:
 
     def _delivery_key(self, job: Job) -> str:
         return self._keys.delivery(job.event_id, job.recipient, job.channel_label)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settle:
+    """Return one attempt's outcome, waiting to be recorded."""
+
+    job: Job
+    status: str
+    error: str | None = None
+    delay_s: float = 0.0
 
 
 def _event_data(event: Event, grievance: GrievanceView, recipient: Recipient) -> dict[str, Any]:

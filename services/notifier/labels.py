@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = ("zh-CN", "en")
@@ -103,6 +104,7 @@ def reason(locale: str, text: str | None) -> str | None:
     return label(locale, "reason", text)
 
 
+@lru_cache(maxsize=4096)  # a batch's events share deadlines and instants per locale
 def when(locale: str, moment: datetime | str | None) -> str | None:
     """Return a deadline as people read it: ``11月24日 18:30`` / ``24 Nov 18:30 (UTC+8)``."""
     if moment is None or moment == "":

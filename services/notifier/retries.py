@@ -64,7 +64,7 @@ class RetryLoop:
             job = self._parse(job_id, body)
             if job is not None:
                 jobs.append(job)
-        await asyncio.gather(*(self._dispatcher.attempt(job) for job in jobs))
+        await self._dispatcher.attempt_many(jobs)
         return len(job_ids)
 
     def _parse(self, job_id: str, body: bytes | str | None) -> Job | None:

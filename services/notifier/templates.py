@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
 from services.notifier import labels
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient
@@ -35,7 +35,17 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no stat() per render
     )
+
+
+@cache
+def _template(env: Environment, locale: str, name: str) -> Template:
+    """Return ``<locale>/<name>`` or its zh-CN fallback, looked up once per process."""
+    try:
+        return env.select_template([f"{locale}/{name}", f"{labels.DEFAULT_LOCALE}/{name}"])
+    except TemplateNotFound as exc:
+        raise TemplateMissingError(f"no template {name} in {locale} or zh-CN") from exc
 
 
 def template_stem(event_type: EventType | str) -> str:
@@ -47,12 +57,7 @@ def template_stem(event_type: EventType | str) -> str:
 def render_named(stem: str, audience: str, locale: str, context: dict[str, Any]) -> str:
     """Return the text of ``<stem>.<audience>.j2`` in ``locale`` (zh-CN when missing)."""
     loc = labels.normalise(locale)
-    name = f"{stem}.{audience}.j2"
-    candidates = [f"{loc}/{name}", f"{labels.DEFAULT_LOCALE}/{name}"]
-    try:
-        template = environment().select_template(candidates)
-    except TemplateNotFound as exc:
-        raise TemplateMissingError(f"no template {name} in {loc} or zh-CN") from exc
+    template = _template(environment(), loc, f"{stem}.{audience}.j2")
     lines = (line.strip() for line in template.render(**context).splitlines())
     return "\n".join(line for line in lines if line)
 

@@ -1,4 +1,8 @@
-"""The development channel: one JSON log line per delivery (texts rendered without PII)."""
+"""The development channel: one JSON log line per delivery (texts rendered without PII).
+
+This line is also the delivery's record in the log: the dispatcher writes no separate
+``delivery_sent`` line for a log-channel delivery.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ class LogChannel:
         """Write ``job`` as one log line; it never fails."""
         log.info(
             "notification",
+            delivery_id=job.job_id,
+            attempt=job.attempt,
             event_id=job.event_id,
             grievance_id=job.grievance_id,
             event_type=job.event_type,
