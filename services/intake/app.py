@@ -14,6 +14,7 @@ from services.intake.api import grievance_router
 from services.intake.auth import KeyRing
 from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet, load_rules
+from services.intake.console import console_router
 from services.intake.ingest import StreamIntake
 from services.intake.open311 import open311_router
 from services.intake.stats import stats_router
@@ -59,6 +60,7 @@ def build_app(
             grievance_router(intake, keyring, client, keys),
             open311_router(intake, keyring, client, keys),
             stats_router(keyring, client, keys),
+            console_router(keyring, client, keys),
         ],
     )
     app = service.build(title="Zhitong intake", docs=True)

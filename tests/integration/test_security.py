@@ -33,13 +33,16 @@ ROOT = Path(__file__).resolve().parents[2]
 HEALTH = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 # GeoReport v2 reads are public by that standard (civic reports only, no worker fields);
 # see test_open311_public_reads_reveal_no_worker_data.
-PUBLIC = {("GET", "/open311/v2/services.json"), ("GET", "/open311/v2/requests/{request_id}.json")}
+PUBLIC = {("GET", "/open311/v2/services.json"), ("GET", "/open311/v2/requests/{request_id}.json"),
+          # The status page and its script hold no data; /console/data needs "read".
+          ("GET", "/console"), ("GET", "/console/static/{name}")}  # fmt: skip
 # The scope each route needs.  A new route fails the test until it is added here.
 SCOPES = {
     ("POST", "/v1/grievances"): "submit",
     ("GET", "/v1/grievances/{grievance_id}"): "read",
     ("POST", "/v1/grievances/{grievance_id}/actions"): "act",
     ("GET", "/v1/stats"): "read",
+    ("GET", "/console/data"): "read",
     ("POST", "/open311/v2/requests.json"): "submit",
 }
 SCOPED_KEYS = {scope: f"zt-only-{scope}" for scope in ("submit", "act", "read")}

@@ -1,0 +1,124 @@
+"""``/console``: a read-only status page for the people who watch the service.
+
+The page itself (``static/console.html`` + a small script, no build step) is public and
+holds no data.  Its numbers come from ``GET /console/data``, which needs a key with the
+``read`` scope: the page asks for it once and keeps it in ``sessionStorage`` (gone when the
+tab closes).  The data carries no personal details — ids, tracking numbers, units, states,
+deadlines and the KPIs of ``shared.stats`` (the same numbers as ``GET /v1/stats``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import FileResponse, JSONResponse
+from redis.asyncio import Redis
+
+from services.intake.auth import KeyRing
+from shared import stats
+from shared.redis.client import as_text
+from shared.streams import PAYLOAD_FIELD, Keys
+
+STATIC = Path(__file__).resolve().parent / "static"
+_ASSETS = {"console.js": "text/javascript", "console.css": "text/css"}
+# The page loads only its own script and style and talks only to this origin.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+OPEN_FIELDS = (
+    "tracking_no", "state", "tier", "assignee", "category", "urgency", "ack_due",
+    "resolve_due", "overdue", "breaches",
+)  # fmt: skip
+ESCALATION_FIELDS = (
+    "grievance_id", "tracking_no", "at", "tier", "assignee", "previous_assignee", "reason",
+)  # fmt: skip
+MAX_OPEN = 200
+MAX_ESCALATIONS = 10
+EVENTS_SCANNED = 1000
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+async def _open_grievances(client: Redis, keys: Keys) -> list[dict[str, Any]]:
+    """Return the oldest open grievances with their deadlines (no personal data)."""
+    ids = [as_text(i) for i in await client.zrange(keys.open_index, 0, MAX_OPEN - 1)]
+    async with client.pipeline(transaction=False) as pipe:
+        for gid in ids:
+            pipe.hmget(keys.grievance(gid), list(OPEN_FIELDS))
+        rows = await pipe.execute()
+    grievances = []
+    for gid, row in zip(ids, rows, strict=True):
+        record: dict[str, Any] = {
+            f: as_text(v) for f, v in zip(OPEN_FIELDS, row, strict=True) if v is not None
+        }
+        if not record:
+            continue
+        for deadline in ("ack_due", "resolve_due"):
+            value = record.pop(deadline, "")
+            record[f"{deadline}_ms"] = int(value) if value else None
+        grievances.append({"id": gid, **record})
+    return grievances
+
+
+async def _recent_escalations(client: Redis, keys: Keys) -> list[dict[str, Any]]:
+    """Return the latest escalations from ``zt:events``, newest first."""
+    found = []
+    entries: list[Any] = await client.xrevrange(keys.events, count=EVENTS_SCANNED) or []
+    for _, fields in entries:
+        try:
+            event = json.loads(fields[PAYLOAD_FIELD.encode()])
+        except (KeyError, ValueError):
+            continue
+        if event.get("type") != "grievance.escalated":
+            continue
+        found.append({k: event.get(k) for k in ESCALATION_FIELDS})
+        if len(found) == MAX_ESCALATIONS:
+            break
+    return found
+
+
+async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
+    """Return what the console shows: KPIs, open grievances, recent escalations."""
+    seconds, micros = await client.time()
+    now_ms = seconds * 1000 + micros // 1000
+    return {
+        "now_ms": now_ms,
+        "now": _iso(now_ms),
+        "stats": await stats.compute(client, keys),
+        "open": await _open_grievances(client, keys),
+        "escalations": await _recent_escalations(client, keys),
+    }
+
+
+def console_router(keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
+    """Return ``/console`` (page and assets, public) and ``/console/data`` (scope ``read``)."""
+    router = APIRouter(tags=["console"])
+
+    @router.get("/console", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(
+            STATIC / "console.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS
+        )
+
+    @router.get("/console/static/{name}", include_in_schema=False)
+    async def asset(name: str) -> FileResponse:
+        if name not in _ASSETS:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No console asset '{name}'")
+        return FileResponse(STATIC / name, media_type=_ASSETS[name], headers=_PAGE_HEADERS)
+
+    @router.get("/console/data", dependencies=[Depends(keyring.require("read"))])
+    async def data() -> JSONResponse:
+        """Return the status page's data: KPIs, open grievances' deadlines, escalations."""
+        return JSONResponse(await snapshot(client, keys), headers={"Cache-Control": "no-store"})
+
+    return router
