@@ -32,6 +32,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,10 @@ class Text:
 
     @classmethod
     def of(cls, text: str) -> Text:
+        return _prepare(text)
+
+    @classmethod
+    def _build(cls, text: str) -> Text:
         norm = normalise(text)
         found = list(_WORD.finditer(norm))
         return cls(
@@ -111,6 +116,11 @@ class Text:
             tuple(_stem(m.group()) for m in found),
             tuple(m.span() for m in found),
         )
+
+
+@lru_cache(maxsize=256)  # classify() reads one text for category and again for urgency
+def _prepare(text: str) -> Text:
+    return Text._build(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +156,15 @@ class Keyword:
         """Return the span of this cue's first occurrence in ``text``, or None."""
         if self.kind == "words":
             return next(self.spans_in(text, range(len(text.words))), None)
-        return next(self.spans_in(text, range(len(text.norm))), None)
+        # Only where the head occurs (str.find), not at every character of the text.
+        head, norm = self.parts[0], text.norm
+        at = norm.find(head)
+        while at >= 0:
+            span = next(self.spans_in(text, (at,)), None)
+            if span is not None:
+                return span
+            at = norm.find(head, at + 1)
+        return None
 
     def spans_in(self, text: Text, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
         """Yield the spans of this cue starting at ``starts`` (characters, or words)."""
@@ -236,24 +254,30 @@ class Matcher:
                     self.by_stem.setdefault(first[:-1][:STEM_KEY], []).append(entry)
                 else:
                     self.by_word.setdefault(first, []).append(entry)
+        # The characters some indexed cue begins with (a text position is looked up only then).
+        self.starts = frozenset(key[0] for key in self.by_char)
 
     def hits(self, text: Text) -> list[Hit]:
         """Return every occurrence of every cue (and ``not`` cue) in ``text``."""
         found = []
-        norm, by_char = text.norm, self.by_char
-        for i in range(len(norm)):
-            for label, keyword, negative in (
-                *by_char.get(norm[i], ()),
-                *(by_char.get(norm[i : i + 2], ()) if i + 1 < len(norm) else ()),
-            ):
-                if keyword.kind == "plain":
-                    if norm.startswith(keyword.parts[0], i):
-                        found.append(Hit(label, keyword, i, i + len(keyword.parts[0]), negative))
-                    continue
-                found.extend(
-                    Hit(label, keyword, start, end, negative)
-                    for start, end in keyword.spans_in(text, (i,))
-                )
+        norm, by_char, starts = text.norm, self.by_char, self.starts
+        last = len(norm) - 1
+        for i, char in enumerate(norm):
+            if char not in starts:  # most characters begin no cue: skip two lookups
+                continue
+            one = by_char.get(char, ())
+            two = by_char.get(norm[i : i + 2], ()) if i < last else ()
+            for entries in (one, two):
+                for label, keyword, negative in entries:
+                    if keyword.kind == "plain":
+                        head = keyword.parts[0]
+                        if norm.startswith(head, i):
+                            found.append(Hit(label, keyword, i, i + len(head), negative))
+                        continue
+                    found.extend(
+                        Hit(label, keyword, start, end, negative)
+                        for start, end in keyword.spans_in(text, (i,))
+                    )
         for i, word in enumerate(text.words):
             candidates = list(self.by_word.get(word, ()))
             for key in {word[:n] for n in range(1, STEM_KEY + 1)}:
