@@ -32,14 +32,34 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = "/app"  # the image's WORKDIR (Dockerfile)
 APP_SERVICES = ("intake", "router", "notifier")
 READY_WITHIN_S = 30.0
-_INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*))?\}")
+_INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::(?P<op>[-?])(?P<word>[^}]*))?\}")
 _DURATION = re.compile(r"^(?:(\d+)m)?(?:(\d+)s)?$")
 
 
+def env_example() -> dict[str, str]:
+    """Return the variables .env.example sets (what ``cp .env.example .env`` gives compose)."""
+    values = {}
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+def _substitute(match: re.Match[str]) -> str:
+    name, op, word = match.group("name", "op", "word")
+    value = env_example().get(name)
+    if value:
+        return value
+    assert op != "?", f"compose needs {name} ({word}) and .env.example does not set it"
+    return word or ""
+
+
 def interpolate(value: Any) -> Any:
-    """Return ``value`` with compose's ``${VAR:-default}`` replaced by the default."""
+    """Return ``value`` with ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}`` substituted
+    from .env.example, as compose would after ``cp .env.example .env``."""
     if isinstance(value, str):
-        return _INTERPOLATION.sub(lambda m: m.group("default") or "", value)
+        return _INTERPOLATION.sub(_substitute, value)
     if isinstance(value, list):
         return [interpolate(v) for v in value]
     if isinstance(value, dict):
@@ -85,26 +105,54 @@ def test_redis_is_durable_and_checked(compose: dict[str, Any]) -> None:
     """Redis runs a pinned image with AOF, noeviction, a named volume and a ping healthcheck."""
     redis_service = compose["services"]["redis"]
     assert re.fullmatch(r"redis:\d+\.\d+\.\d+(-alpine)?", redis_service["image"])
-    args = redis_service["command"]
-    flags = dict(zip(args[1::2], args[2::2], strict=True))
+    flags = {name: values[0] for name, values in options(redis_service["command"]).items()}
     assert flags["--appendonly"] == "yes"
     assert flags["--appendfsync"] in {"everysec", "always"}
     assert flags["--maxmemory-policy"] == "noeviction"
     volume, _, target = redis_service["volumes"][0].partition(":")
     assert target == "/data"
     assert volume in compose["volumes"]
-    assert redis_service["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    # redis-cli exits 0 on NOAUTH too, so the check must look for the PONG.
+    assert redis_service["healthcheck"]["test"] == [
+        "CMD-SHELL", "redis-cli --user healthcheck ping | grep -q PONG"
+    ]  # fmt: skip
     assert redis_service["restart"] == "unless-stopped"
+
+
+def options(argv: list[str]) -> dict[str, list[str]]:
+    """Return redis-server's ``--name value…`` options; repeated ones (``--user``) joined."""
+    found: dict[str, list[str]] = {}
+    for arg in argv[1:]:
+        if arg.startswith("--"):
+            name = arg
+            found.setdefault(name, [])
+        else:
+            found[name].append(arg)
+    return found
+
+
+ADMIN_PASSWORD = "test-admin-only"  # a local test server's inspection user
+
+
+def start_compose_redis(
+    compose: dict[str, Any], port: int, data_dir: Path
+) -> subprocess.Popen[bytes]:
+    """Start the compose Redis command line locally, plus an admin user to inspect it."""
+    argv = [*compose["services"]["redis"]["command"], "--port", str(port), "--bind", "127.0.0.1",
+            "--dir", str(data_dir), "--user", "test-admin", "on", f">{ADMIN_PASSWORD}", "~*",
+            "&*", "+@all"]  # fmt: skip
+    argv[0] = "redis-server"
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_redis_command_starts_locally(compose: dict[str, Any], tmp_path: Path) -> None:
     """The compose redis command line is accepted by redis-server and sets what it claims."""
-    args = compose["services"]["redis"]["command"]
     port = free_port()
-    argv = [*args, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path)]
-    argv[0] = "redis-server"
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, decode_responses=True, socket_connect_timeout=0.5)
+    process = start_compose_redis(compose, port, tmp_path)
+    client = redis.Redis(
+        port=port, username="test-admin", password=ADMIN_PASSWORD, decode_responses=True,
+        socket_connect_timeout=0.5,
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -132,7 +180,8 @@ def test_service_is_declared_for_operations(compose: dict[str, Any], name: str) 
     assert service["restart"] == "unless-stopped"
     assert service["depends_on"] == {"redis": {"condition": "service_healthy"}}
     env = service["environment"]
-    assert env["ZHITONG_REDIS_URL"] == "redis://redis:6379/0"
+    password = env_example()[f"ZHITONG_REDIS_{name.upper()}_PASSWORD"]
+    assert env["ZHITONG_REDIS_URL"] == f"redis://{name}:{password}@redis:6379/0"
     assert env["ZHITONG_HTTP_HOST"] == "0.0.0.0"
     assert (ROOT / Path(env["ZHITONG_CONFIG"]).relative_to(APP_DIR)).is_file()
     assert "/readyz" in " ".join(service["healthcheck"]["test"])
@@ -228,3 +277,110 @@ def test_service_command_runs_and_stops_cleanly(
     # uvicorn re-raises the signal it handled once it has shut down cleanly.
     assert code in {0, -signal.SIGTERM}, log_path.read_text()[-2000:]
     assert '"service_stopped"' in log_path.read_text(), "the service did not drain and stop"
+
+
+@pytest.fixture(name="acl_redis")
+def fixture_acl_redis(compose: dict[str, Any], tmp_path: Path) -> Iterator[int]:
+    """Return the port of the compose Redis (ACL users, default off) running locally."""
+    port = free_port()
+    process = start_compose_redis(compose, port, tmp_path)
+    admin = redis.Redis(port=port, username="test-admin", password=ADMIN_PASSWORD)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                admin.ping()
+                break
+            except redis.ConnectionError:
+                assert process.poll() is None, "redis-server refused the compose ACL lines"
+                assert time.monotonic() < deadline, "redis-server did not answer"
+                time.sleep(0.05)
+        yield port
+    finally:
+        admin.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def service_url(compose: dict[str, Any], name: str, port: int) -> str:
+    """Return a service's compose Redis URL pointed at the local Redis port."""
+    url: str = compose["services"][name]["environment"]["ZHITONG_REDIS_URL"]
+    return url.replace("@redis:6379/", f"@127.0.0.1:{port}/")
+
+
+def test_acl_users_are_limited(compose: dict[str, Any], acl_redis: int) -> None:
+    """The default user is off; service users reach only zt: keys and no dangerous command."""
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=acl_redis).ping()
+    for name in APP_SERVICES:
+        client = redis.Redis.from_url(service_url(compose, name, acl_redis))
+        try:
+            assert client.set("zt:acl-probe", name)
+            for forbidden in (("SET", "other", "1"), ("FLUSHALL",), ("CONFIG", "GET", "*")):
+                with pytest.raises(redis.exceptions.NoPermissionError):
+                    client.execute_command(*forbidden)
+        finally:
+            client.close()
+    check = compose["services"]["redis"]["healthcheck"]["test"]
+    env = {**os.environ, **compose["services"]["redis"]["environment"]}
+    command = check[1].replace("redis-cli", f"redis-cli -p {acl_redis}")
+    assert subprocess.run(["sh", "-c", command], env=env, check=False).returncode == 0
+    env["REDISCLI_AUTH"] = "wrong"
+    assert subprocess.run(["sh", "-c", command], env=env, check=False).returncode != 0
+
+
+def test_stack_runs_under_its_acl_users(
+    compose: dict[str, Any], acl_redis: int, tmp_path: Path
+) -> None:
+    """intake, router and notifier, each as its own ACL user, carry a grievance to delivery."""
+    processes: dict[str, tuple[subprocess.Popen[bytes], dict[str, str]]] = {}
+    try:
+        for name in APP_SERVICES:
+            service = compose["services"][name]
+            env = local_env(service, service_url(compose, name, acl_redis), free_port())
+            with (tmp_path / f"{name}.log").open("wb") as log:
+                processes[name] = (
+                    subprocess.Popen(local_argv(service["command"]), cwd=tmp_path, env=env,
+                                     stdout=log, stderr=log),
+                    env,
+                )  # fmt: skip
+        urls = {
+            n: f"http://127.0.0.1:{env['ZHITONG_HTTP_PORT']}" for n, (_, env) in processes.items()
+        }
+        deadline = time.monotonic() + READY_WITHIN_S
+        for name, url in urls.items():
+            while True:
+                assert processes[name][0].poll() is None, (tmp_path / f"{name}.log").read_text()
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, f"{name} not ready under its ACL user"
+                time.sleep(0.1)
+        body = {"worker": {"id": "w-acl", "industry": "express_delivery", "platform": "中通",
+                           "region": "城东区"}, "description": "小区不让快递员进"}  # fmt: skip
+        reply = httpx.post(
+            f"{urls['intake']}/v1/grievances", json=body,
+            headers={"Authorization": "Bearer zt-demo-key"}, timeout=5,
+        )  # fmt: skip
+        assert reply.status_code == 202, reply.text
+        admin = redis.Redis(port=acl_redis, username="test-admin", password=ADMIN_PASSWORD)
+        deadline = time.monotonic() + 20
+        while b'"status":"sent"' not in b"".join(
+            f[b"payload"] for _, f in admin.xrange("zt:deliveries")
+        ):
+            assert time.monotonic() < deadline, "no delivery under the ACL users"
+            time.sleep(0.1)
+        admin.close()
+        for url in urls.values():
+            assert "zhitong_dlq_depth" in httpx.get(f"{url}/metrics", timeout=5).text
+    finally:
+        for process, _ in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process, _ in processes.values():
+            process.wait(timeout=30)
+    for name in APP_SERVICES:
+        log = (tmp_path / f"{name}.log").read_text()
+        assert "NOPERM" not in log, f"{name} ran a command its ACL user may not: {log[-2000:]}"
