@@ -79,6 +79,13 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _content_length(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return value
+    return None
+
+
 class BodyLimit:
     """Refuse request bodies above ``max_bytes`` with 413 before any handler reads them."""
 
@@ -90,9 +97,14 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        declared = _content_length(scope["headers"])
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            # The server delivers exactly the declared bytes (h11 frames the body by
+            # Content-Length), so a body within the limit passes straight through.
+            await self.app(scope, receive, send)
             return
         # Chunked bodies have no length up front: buffer up to the limit, then replay.
         chunks: list[bytes] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -243,3 +244,22 @@ async def test_stats_counts_open_grievances_and_needs_a_key(http: httpx.AsyncCli
     assert stats["overall"]["open"] == 2
     assert stats["overall"]["resolution_rate"] == 0.0
     assert set(stats) == {"overall", "by_unit", "by_tier"}
+
+
+async def _chunks(body: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_chunked_body_is_limited_too(http: httpx.AsyncClient, redis: Redis) -> None:
+    """Without Content-Length the limit is counted as the body streams in (413), and a
+    chunked body within the limit is accepted like any other."""
+    huge = b'{"worker": {"id": "w"}, "description": "' + b"x" * 70_000 + b'"}'
+    response = await http.post("/v1/grievances", content=_chunks(huge), headers=AUTH)
+    assert response.status_code == 413, response.text
+    assert "limit" in response.json()["detail"]
+    small = json.dumps(grievance_body(), ensure_ascii=False).encode()
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await http.post("/v1/grievances", content=_chunks(small, 16), headers=headers)
+    assert response.status_code == 202, response.text
+    assert await redis.xlen(KEYS.submitted) == 1
