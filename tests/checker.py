@@ -46,6 +46,14 @@ class Acknowledged:
     # Submissions whose reply never came (connection cut): their grievance may exist.
     indeterminate_keys: set[tuple[str, str]] = field(default_factory=set)
 
+    def merge(self, other: Acknowledged) -> None:
+        """Add another load's acknowledgements to these."""
+        self.grievances |= other.grievances
+        self.stream_entries |= other.stream_entries
+        self.actions.update(other.actions)
+        self.keyed_entries |= other.keyed_entries
+        self.indeterminate_keys |= other.indeterminate_keys
+
     @property
     def submissions(self) -> int:
         """Return how many submissions were acknowledged, over every path."""

@@ -166,6 +166,8 @@ class Load:
     stack: Stack
     client: Redis
     grievances: int = 2000
+    # First grievance number: a later Load on the same stack takes fresh keys and ids.
+    offset: int = 0
     http_share: float = 0.3
     concurrency: int = 12
     deadline_s: float = 90.0
@@ -178,7 +180,7 @@ class Load:
         """Submit every grievance (HTTP or XADD) and two actions per HTTP grievance."""
         self.started_at = time.monotonic()
         gate = asyncio.Semaphore(self.concurrency)
-        n_http = int(self.grievances * self.http_share)
+        first, n_http = self.offset, self.offset + int(self.grievances * self.http_share)
         async with httpx.AsyncClient(timeout=5) as http:
 
             async def one_http(i: int) -> None:
@@ -186,10 +188,10 @@ class Load:
                     await self._post_grievance(http, i)
 
             async def stream_all() -> None:
-                for i in range(n_http, self.grievances):
+                for i in range(n_http, self.offset + self.grievances):
                     await self._xadd_grievance(i)
 
-            await asyncio.gather(stream_all(), *(one_http(i) for i in range(n_http)))
+            await asyncio.gather(stream_all(), *(one_http(i) for i in range(first, n_http)))
         self.finished_at = time.monotonic()
         return self.acked
 

@@ -45,17 +45,21 @@ async def test_sigterm_each_service_under_load_exits_zero_and_leaves_no_pel(
     rng = random.Random(seed)  # printed with the figures, so a failing run can be replayed
     start = time.monotonic()
     async with running_stack(tmp_path) as (stack, client):
-        load = Load(stack, client, grievances=1000)
-        task = asyncio.create_task(load.run())
+        tasks = [asyncio.create_task(Load(stack, client, grievances=1000).run())]
         stops: list[dict[str, object]] = []
         for name in rng.sample(SERVICES, 3):
+            if tasks[-1].done():  # the system outran the load: keep it under load for this stop
+                more = Load(stack, client, grievances=1000, offset=1000 * len(tasks))
+                tasks.append(asyncio.create_task(more.run()))
             await asyncio.sleep(rng.uniform(0.3, 1.0))
             consumer = stack.procs[name].consumer
-            in_flight = bool(await backlog(client)) or not task.done()
+            in_flight = bool(await backlog(client)) or not tasks[-1].done()
             code = await stack.restart(name, graceful=True)
             stops.append({"service": name, "exit_code": code, "in_flight": in_flight,
                           "left_pending": await _pending_of(client, consumer)})  # fmt: skip
-        acked = await task
+        acked = await tasks[0]
+        for task in tasks[1:]:
+            acked.merge(await task)
         drained_s = await drain(client, within_s=60)
         result = await verdict(client, acked)
         record(tmp_path, "graceful_stop", {
