@@ -216,7 +216,18 @@ class Dispatcher:
         if not jobs:
             return
         jobs = [job.model_copy(update={"attempt": job.attempt + 1}) for job in jobs]
-        errors = await asyncio.gather(*(self._send(job) for job in jobs))
+        errors: list[SendError | None] = [None] * len(jobs)
+        remote: list[int] = []
+        for i, job in enumerate(jobs):
+            channel = self._channels.get(job.channel.type)
+            if getattr(channel, "inline", False):  # e.g. the log channel: no I/O to wait on
+                errors[i] = await self._send(job)
+            else:
+                remote.append(i)
+        if remote:
+            sent = await asyncio.gather(*(self._send(jobs[i]) for i in remote))
+            for i, error in zip(remote, sent, strict=True):
+                errors[i] = error
         settles = [self._outcome(job, error) for job, error in zip(jobs, errors, strict=True)]
         done = await self._settle_many(settles)
         for settle, ended in zip(settles, done, strict=True):
@@ -284,7 +295,10 @@ class Dispatcher:
                 await script(
                     keys=[self._delivery_key(job), keys.retries, keys.retry_job(job.job_id),
                           keys.deliveries, keys.dlq],
-                    args=[status, job.job_id, job.model_dump_json(), int(settle.delay_s * 1000),
+                    # Only a retry stores the job again; an ended job is deleted.
+                    args=[status, job.job_id,
+                          job.model_dump_json() if status == "retrying" else "",
+                          int(settle.delay_s * 1000),
                           codec.encode(record), dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
                     client=pipe,
                 )  # fmt: skip

@@ -15,6 +15,8 @@ log = get_logger("zhitong.notifier.delivery")
 class LogChannel:
     """Return a channel that writes each message to the structured log."""
 
+    inline = True  # nothing to wait on: the dispatcher calls it without a task per send
+
     async def send(self, job: Job) -> None:
         """Write ``job`` as one log line; it never fails."""
         log.info(
