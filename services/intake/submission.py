@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -66,6 +66,11 @@ class Intake:
     keys: Keys
     rules: RuleSet
     civic: CivicIndex
+    # Accepts of concurrent HTTP requests waiting for the next pipeline (see _accept_soon).
+    _queued: list[tuple[store.AcceptRequest, asyncio.Future[store.AcceptResult]]] = field(
+        default_factory=list, init=False, repr=False
+    )
+    _flushes: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
 
     async def submit(
         self,
@@ -81,7 +86,10 @@ class Intake:
         )
         grievance = request.grievance
         grievance.duplicate_of = await self.civic.find_original(grievance)
-        result = await self._accept_until_drawn(request)
+        result = await self._accept_soon(request)
+        if result.outcome == "retry":
+            grievance.tracking_no = tracking_no(grievance.submitted_at)
+            result = await self._accept_until_drawn(request)
         if result.outcome == "accepted":
             await self._accepted(grievance)
             return Outcome(
@@ -157,6 +165,47 @@ class Intake:
         grievance.idempotency_key = idempotency_key
         digest = store.body_hash(body.model_dump(mode="json", exclude={"source"}))
         return store.AcceptRequest(grievance, idempotency_key, digest)
+
+    async def _accept_soon(self, request: store.AcceptRequest) -> store.AcceptResult:
+        """Return the result of one ``accept``, pipelined with the other requests in flight.
+
+        Every request that reaches this point during one turn of the event loop goes out in
+        the same pipeline on the next turn (each script still runs atomically on its own):
+        under load one round trip serves many requests; alone, a request waits one turn.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[store.AcceptResult] = loop.create_future()
+        self._queued.append((request, future))
+        if len(self._queued) == 1:
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._queued = self._queued, []
+        task = asyncio.get_running_loop().create_task(self._send_queued(batch))
+        self._flushes.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._flushes.discard)
+
+    async def _send_queued(
+        self, batch: list[tuple[store.AcceptRequest, asyncio.Future[store.AcceptResult]]]
+    ) -> None:
+        try:
+            replies: Sequence[store.AcceptResult | BaseException] = await store.accept_many(
+                self.client, self.scripts, self.keys, [request for request, _ in batch]
+            )
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:  # the round trip failed: every request in it fails
+            replies = [exc] * len(batch)
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():  # the request was cancelled (client gone) meanwhile
+                continue
+            if isinstance(reply, BaseException):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
 
     async def _accept_until_drawn(self, request: store.AcceptRequest) -> store.AcceptResult:
         grievance = request.grievance
