@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, Field
@@ -53,6 +54,35 @@ class Channel(Protocol):
     """Return something that can deliver a job or raise ``SendError``."""
 
     async def send(self, job: Job) -> None: ...
+
+
+E = TypeVar("E")
+
+
+class HttpEndpointChannel(Generic[E]):
+    """Return the shared part of channels that POST to endpoints named in the config."""
+
+    kind = "http"
+
+    def __init__(self, http: httpx.AsyncClient, endpoints: Mapping[str, E]) -> None:
+        self._http = http
+        self._endpoints = endpoints
+
+    def _endpoint(self, job: Job) -> tuple[str, E]:
+        """Return the endpoint the job's contact names, or fail without a retry."""
+        name = job.channel.endpoint or ""
+        endpoint = self._endpoints.get(name)
+        if endpoint is None:
+            raise SendError(f"no {self.kind} endpoint named {name!r} in config", retryable=False)
+        return name, endpoint
+
+    async def _post(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """POST ``body``; raise ``SendError`` for transport failures and non-2xx replies."""
+        try:
+            response = await self._http.post(url, content=body, headers=dict(headers))
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, url) from exc
+        check_response(response)
 
 
 def check_response(response: httpx.Response) -> None:

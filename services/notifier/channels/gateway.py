@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import httpx
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from services.notifier.channels.base import Job, SendError, check_response, transport_error
+from services.notifier.channels.base import HttpEndpointChannel, Job, SendError
 from shared.config import GatewayEndpoint
 
 # Body templates come from the config file; the sandbox keeps a careless one harmless.
@@ -33,25 +30,15 @@ def gateway_body(endpoint: GatewayEndpoint, job: Job) -> str:
         raise SendError(f"gateway body_template failed: {exc}", retryable=False) from exc
 
 
-class GatewayChannel:
+class GatewayChannel(HttpEndpointChannel[GatewayEndpoint]):
     """Return a channel that POSTs rendered bodies to named gateway endpoints."""
 
-    def __init__(self, http: httpx.AsyncClient, endpoints: Mapping[str, GatewayEndpoint]) -> None:
-        self._http = http
-        self._endpoints = endpoints
+    kind = "gateway"
 
     async def send(self, job: Job) -> None:
         """Deliver ``job``; raise ``SendError`` saying whether a retry can help."""
-        name = job.channel.endpoint or ""
-        endpoint = self._endpoints.get(name)
-        if endpoint is None:
-            raise SendError(f"no gateway endpoint named {name!r} in config", retryable=False)
+        name, endpoint = self._endpoint(job)
         if not (job.channel.to or job.address):
             raise SendError(f"no address for {job.recipient} on gateway {name}", retryable=False)
         headers = {"content-type": "application/json; charset=utf-8", **endpoint.headers}
-        body = gateway_body(endpoint, job).encode()
-        try:
-            response = await self._http.post(endpoint.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, endpoint.url) from exc
-        check_response(response)
+        await self._post(endpoint.url, gateway_body(endpoint, job).encode(), headers)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
-from services.notifier.channels.base import Job, SendError, check_response, transport_error
+from services.notifier.channels.base import HttpEndpointChannel, Job
 from shared import webhooks
 from shared.config import WebhookEndpoint
 
@@ -33,19 +30,14 @@ def webhook_body(job: Job) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class WebhookChannel:
+class WebhookChannel(HttpEndpointChannel[WebhookEndpoint]):
     """Return a channel that POSTs to the configured endpoint named by the contact."""
 
-    def __init__(self, http: httpx.AsyncClient, endpoints: Mapping[str, WebhookEndpoint]) -> None:
-        self._http = http
-        self._endpoints = endpoints
+    kind = "webhook"
 
     async def send(self, job: Job) -> None:
         """Deliver ``job``; raise ``SendError`` saying whether a retry can help."""
-        name = job.channel.endpoint or ""
-        endpoint = self._endpoints.get(name)
-        if endpoint is None:
-            raise SendError(f"no webhook endpoint named {name!r} in config", retryable=False)
+        _name, endpoint = self._endpoint(job)
         body = webhook_body(job)
         headers = {
             "content-type": "application/json; charset=utf-8",
@@ -53,8 +45,4 @@ class WebhookChannel:
             # The delivery id is stable across retries, so receivers can drop repeats.
             **webhooks.sign_headers(endpoint.secrets, job.job_id, body),
         }
-        try:
-            response = await self._http.post(endpoint.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, endpoint.url) from exc
-        check_response(response)
+        await self._post(endpoint.url, body, headers)
