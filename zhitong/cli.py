@@ -96,6 +96,14 @@ def run(  # typer maps each option to a keyword parameter
     """Start Redis, intake, router, notifier and the demo webhook receiver; Ctrl-C stops all."""
     from zhitong.devstack import DevStack, DevStackError, StackOptions  # noqa: PLC0415  (keeps --help fast)
 
+    # Check the config before DevStack sets up logging and signal handlers for the whole
+    # process, so a bad file is one line and leaves the caller (or a test) untouched.
+    if not config.is_file():
+        fail(f"config file not found: {config}")
+    try:
+        load_config(config)
+    except ValueError as exc:
+        fail(_config_error_summary(config, exc))
     options = StackOptions(
         config=config,
         var_dir=var_dir,

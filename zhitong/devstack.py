@@ -101,6 +101,9 @@ class DevStack:
     def serve(self) -> int:
         """Start everything, print the banner, wait; return the process exit code."""
         configure_logging("devstack")
+        # Restored on return: ``zhitong run`` invoked in-process (tests) must not leave the
+        # caller's SIGINT/SIGTERM handlers replaced.
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         self._install_signal_handlers()
         try:
             self._start()
@@ -110,6 +113,8 @@ class DevStack:
             return self._watch()
         finally:
             self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     # --- start -------------------------------------------------------------------------
 
