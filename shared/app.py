@@ -1,7 +1,8 @@
 """The one shape of every service process: FastAPI + FastStream broker + background loops.
 
-``/healthz`` (process alive), ``/readyz`` (Redis reachable) and ``/metrics`` (Prometheus) are
-served by every service; intake adds its public API on the same app.
+``/healthz`` (process alive), ``/readyz`` (Redis reachable and every consumer reading) and
+``/metrics`` (Prometheus) are served by every service; intake adds its public API on the
+same app.  While Redis is unreachable every route answers 503 JSON with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.redis import RedisBroker
 from faststream.redis.prometheus import RedisPrometheusMiddleware
@@ -23,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.consumer import StreamConsumer
 from shared.logging import get_logger
 from shared.metrics import StreamGauges
 from shared.settings import CommonSettings
@@ -30,6 +33,11 @@ from shared.settings import CommonSettings
 log = get_logger(__name__)
 
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+# What a client is told to wait before retrying while Redis is unreachable.
+RETRY_AFTER_S = 5
+# How often stopped subscribers are looked for (and revived).
+WATCH_INTERVAL_S = 0.5
 
 
 def make_broker(settings: CommonSettings, registry: CollectorRegistry) -> RedisBroker:
@@ -58,6 +66,8 @@ class Service:
     client: Redis
     broker: RedisBroker
     registry: CollectorRegistry
+    # Stream consumers: attached to the broker here, their groups made before it starts.
+    consumers: list[StreamConsumer] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -68,6 +78,9 @@ class Service:
         self.before_scrape.insert(
             0, StreamGauges(self.client, self.settings.keys, self.registry).refresh
         )
+        for consumer in self.consumers:
+            consumer.attach(self.broker)
+        self._redis_down_logged_at = 0.0
 
     def build(self, title: str | None = None, docs: bool = False) -> FastAPI:
         """Return the ASGI app whose lifespan starts and stops everything cleanly."""
@@ -79,6 +92,7 @@ class Service:
             openapi_url="/openapi.json" if docs else None,
         )
         app.state.service = self
+        app.add_exception_handler(RedisError, self._redis_unavailable)
         app.include_router(self._health_router())
         for router in self.routers:
             app.include_router(router)
@@ -87,19 +101,73 @@ class Service:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        # Before any subscriber starts: FastStream would create a missing group at `$`.
+        for consumer in self.consumers:
+            await consumer.ensure_group()
         await self.broker.start()
+        watch = asyncio.create_task(self._watch(stop))
         tasks = [asyncio.create_task(loop(stop)) for loop in self.loops]
         log.info("service_started", consumer=self.settings.consumer_name)
         try:
             yield
         finally:
             stop.set()
-            await _finish(tasks, self.settings.graceful_timeout)
-            await self.broker.stop()
+            grace = self.settings.graceful_timeout
+            deadline = time.monotonic() + grace
+            await watch  # no revive may start a subscriber while the broker stops
+            await asyncio.gather(_finish(tasks, grace), self.broker.stop())
+            await self._hand_back(max(1.0, deadline - time.monotonic()))
             for hook in self.on_stop:
                 await hook()
             await self.client.aclose()
             log.info("service_stopped")
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Revive consumers whose subscriber FastStream stopped (e.g. NOGROUP after a flush)."""
+        while not stop.is_set():
+            for consumer in self.consumers:
+                if stop.is_set() or not consumer.stopped:
+                    continue
+                try:
+                    await consumer.revive()
+                except (RedisError, OSError) as exc:  # Redis still away: try on the next tick
+                    log.warning(
+                        "consumer_revive_failed",
+                        stream=consumer.stream,
+                        group=consumer.group,
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=WATCH_INTERVAL_S)
+
+    async def _hand_back(self, within_s: float) -> None:
+        """Finish or release what each consumer still holds, so no entry waits for a reclaim."""
+        deadline = time.monotonic() + within_s
+        for consumer in self.consumers:
+            try:
+                await consumer.hand_back(max(0.5, deadline - time.monotonic()))
+            except (RedisError, OSError) as exc:  # left pending: a peer reclaims it after idle
+                log.warning(
+                    "hand_back_failed",
+                    stream=consumer.stream,
+                    group=consumer.group,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+
+    async def _redis_unavailable(self, _request: Request, exc: Exception) -> Response:
+        """Answer 503 with ``Retry-After``; log one line (no traceback) per interval."""
+        now = time.monotonic()
+        if now - self._redis_down_logged_at >= RETRY_AFTER_S:
+            self._redis_down_logged_at = now
+            log.warning("redis_unavailable", error=type(exc).__name__)
+        return JSONResponse(
+            {
+                "detail": "storage unavailable for now; retry later with the same Idempotency-Key",
+                "retry_after_s": RETRY_AFTER_S,
+            },
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     def _health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
@@ -115,6 +183,12 @@ class Service:
             except (RedisError, OSError) as exc:
                 return JSONResponse(
                     {"status": "unavailable", "service": self.name, "reason": str(exc)}, 503
+                )
+            stopped = [c.name for c in self.consumers if c.stopped]
+            if stopped:
+                reason = "not consuming: " + ", ".join(stopped)
+                return JSONResponse(
+                    {"status": "unavailable", "service": self.name, "reason": reason}, 503
                 )
             return JSONResponse({"status": "ready", "service": self.name})
 

@@ -46,9 +46,9 @@ def build_app(
         rules=rules or load_rules(),
         civic=CivicIndex(client, keys, config.civic_duplicates),
     )
-    StreamConsumer(
+    stream_intake = StreamConsumer(
         client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)
-    ).attach(broker)
+    )
     keyring = KeyRing(config.api_keys)
     service = Service(
         name="intake",
@@ -56,6 +56,7 @@ def build_app(
         client=client,
         broker=broker,
         registry=registry,
+        consumers=[stream_intake],
         routers=[
             grievance_router(intake, keyring, client, keys),
             open311_router(intake, keyring, client, keys),

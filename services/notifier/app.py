@@ -1,4 +1,4 @@
-"""Wire the notifier: the ``zt:events`` consumer, the retry loop and the HTTP client."""
+"""Wire the notifier: the ``zt:events`` consumer, the retry loop, the HTTP client, ops API."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from services.notifier.channels import build_channels
 from services.notifier.delivery import Dispatcher
+from services.notifier.ops import ops_router
 from services.notifier.retries import RetryLoop
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
@@ -25,9 +26,9 @@ def build_app(settings: NotifierSettings, config: Config | None = None) -> FastA
     broker = make_broker(settings, registry)
     http = httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=False)
     dispatcher = Dispatcher(client, settings, config, build_channels(config, http), registry)
-    StreamConsumer(
+    events = StreamConsumer(
         client, settings, settings.keys.events, GROUP_NOTIFIER, dispatcher.handle
-    ).attach(broker)
+    )
     retries = RetryLoop(client, settings, dispatcher)
     service = Service(
         name="notifier",
@@ -35,7 +36,9 @@ def build_app(settings: NotifierSettings, config: Config | None = None) -> FastA
         client=client,
         broker=broker,
         registry=registry,
+        consumers=[events],
         loops=[retries.run],
+        routers=[ops_router(client, settings.keys, config.api_keys)],
         on_stop=[http.aclose],
     )
     return service.build()

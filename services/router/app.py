@@ -27,12 +27,10 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
     broker = make_broker(settings, registry)
     engine = Engine(client, settings.keys, config)
     keys = settings.keys
-    StreamConsumer(client, settings, keys.submitted, GROUP_ROUTER, SubmittedHandler(engine)).attach(
-        broker
-    )
-    StreamConsumer(client, settings, keys.actions, GROUP_ROUTER, ActionHandler(engine)).attach(
-        broker
-    )
+    consumers = [
+        StreamConsumer(client, settings, keys.submitted, GROUP_ROUTER, SubmittedHandler(engine)),
+        StreamConsumer(client, settings, keys.actions, GROUP_ROUTER, ActionHandler(engine)),
+    ]
     poller = TimerPoller(engine, registry, settings.timer_batch, settings.timer_idle_s)
     janitor = Janitor(
         client,
@@ -49,6 +47,7 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
         client,
         broker,
         registry,
+        consumers=consumers,
         loops=[poller.run, housekeeping.run],
         before_scrape=[GrievanceGauges(client, keys, registry).refresh],
     )
