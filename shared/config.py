@@ -39,6 +39,18 @@ def parse_duration(value: Any) -> int:
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 
 
+def parse_seconds(value: Any) -> float:
+    """Return seconds as a float: a number as is (``0.05``), text as ``parse_duration``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"a duration must be positive, got {value!r}")
+        return float(value)
+    return float(parse_duration(value))
+
+
+Seconds = Annotated[float, BeforeValidator(parse_seconds)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -151,12 +163,33 @@ class ApiKey(_Strict):
 
     source: str
     key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    scopes: list[Literal["submit", "act", "read"]]
+    # ``ops``: the notifier's operations API (list and replay given-up deliveries).
+    scopes: list[Literal["submit", "act", "read", "ops"]]
+
+
+class RetryPolicy(_Strict):
+    """Return a delivery's retry schedule; a field left out is inherited from the level above.
+
+    Levels, most specific last: the ``ZHITONG_RETRY_*`` settings, ``channels.retry.default``,
+    ``channels.retry.<channel type>``, the endpoint's own ``retry``.
+    """
+
+    base: Seconds | None = None  # first backoff; doubles per attempt, with jitter
+    cap: Seconds | None = None  # longest wait between two attempts (also caps Retry-After)
+    horizon: Seconds | None = None  # give up once this long has passed since the first attempt
+
+
+class RetryPolicies(_Strict):
+    default: RetryPolicy = Field(default_factory=RetryPolicy)
+    webhook: RetryPolicy = Field(default_factory=RetryPolicy)
+    gateway: RetryPolicy = Field(default_factory=RetryPolicy)
+    log: RetryPolicy = Field(default_factory=RetryPolicy)
 
 
 class WebhookEndpoint(_Strict):
     url: str
     secrets: list[str] = Field(min_length=1)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
 
 
 class GatewayEndpoint(_Strict):
@@ -165,11 +198,13 @@ class GatewayEndpoint(_Strict):
     url: str
     body_template: str = '{"to": {{ to | tojson }}, "text": {{ text | tojson }}}'
     headers: dict[str, str] = Field(default_factory=dict)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
 
 
 class Channels(_Strict):
     webhooks: dict[str, WebhookEndpoint] = Field(default_factory=dict)
     gateways: dict[str, GatewayEndpoint] = Field(default_factory=dict)
+    retry: RetryPolicies = Field(default_factory=RetryPolicies)
     worker: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
 
 

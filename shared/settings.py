@@ -60,8 +60,10 @@ class RouterSettings(CommonSettings):
 
 class NotifierSettings(CommonSettings):
     http_port: int = 8082
+    # Default retry schedule (config's channels.retry and endpoints' retry override it):
+    # capped exponential backoff with jitter until the horizon, counted from the first try.
     retry_base_s: float = 1.0
-    retry_max_s: float = 300.0
-    max_attempts: int = 6
+    retry_max_s: float = 600.0
+    retry_horizon_s: float = 86400.0
     http_timeout_s: float = 5.0
     retry_batch: int = 100

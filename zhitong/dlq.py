@@ -5,8 +5,9 @@ Three kinds of record land there (each a JSON ``payload``):
 * ``poison`` (shared/consumer.py): an entry that failed ``max_deliveries`` times, with its
   ``stream``, ``group``, ``entry_id``, ``deliveries``, last ``error`` and original ``fields``;
 * ``invalid_action`` (router): an action for no known grievance, with ``stream`` and ``fields``;
-* ``notification.failed`` (notifier): a delivery that ran out of attempts.  It has no
-  original entry to put back (the event is still in ``zt:events``), so it cannot be replayed.
+* ``notification.failed`` (notifier): a delivery given up on (its horizon passed, or the
+  receiver refused it for good).  Replaying it re-sends that one delivery exactly once
+  (``services/notifier/replay.py``), as long as the delivery has not aged out (30 days).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from services.notifier import replay as notifications
 from shared.redis.client import as_text
 from shared.streams import PAYLOAD_FIELD, Keys
 
@@ -62,6 +64,8 @@ class DeadLetter:
 
     def replay_error(self) -> str | None:
         """Return why this entry cannot be replayed, or ``None`` when it can."""
+        if notifications.replayable(self.record):
+            return None
         if self.stream is None or self.original is None:
             return (
                 f"{self.id} ({self.kind}) has no original stream entry to replay"
@@ -106,13 +110,22 @@ async def get_entries(client: Redis, keys: Keys, ids: Sequence[str]) -> list[Dea
 
 
 async def replay(client: Redis, keys: Keys, letter: DeadLetter) -> str | None:
-    """Re-publish ``letter``'s original entry to its stream; return the new id.
+    """Re-publish ``letter``'s original entry (or re-send its delivery); return the new id.
 
-    ``None`` means another replay or purge removed the dead letter first.
+    The id is the new stream entry's, or the re-sent delivery's.  ``None`` means another
+    replay or purge removed the dead letter first.
     """
     problem = letter.replay_error()
     if problem:
         raise DlqError(problem)
+    if notifications.replayable(letter.record):
+        try:
+            sent = await notifications.replay_failed(
+                client, keys, letter.id, letter.record, by="cli"
+            )
+        except notifications.ReplayError as exc:
+            raise DlqError(str(exc)) from exc
+        return str(letter.record["delivery_id"]) if sent else None
     assert letter.stream is not None  # checked by replay_error
     assert letter.original is not None
     pairs = [part for item in letter.original.items() for part in item]

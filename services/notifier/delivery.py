@@ -3,16 +3,19 @@
 Every (event, recipient, channel) is claimed by ``notify_claim.lua`` before anything is
 sent, so a redelivered or reclaimed event never sends twice; the claimed job is stored with
 a lease in the retry schedule, so a crash mid-send is finished by the retry loop.
-Outcomes (``sent`` / ``retrying`` / ``failed``) are recorded atomically by
-``notify_settle.lua`` on ``zt:deliveries`` (and ``zt:dlq`` for failures).
+Each outcome (``sent`` / ``retrying`` / ``failed``) is recorded atomically by
+``notify_settle.lua`` on ``zt:deliveries`` (and ``zt:dlq`` for failures) as soon as its own
+send returns, so a slow endpoint never holds back the record of a fast one.  A delivery is
+retried until its horizon (``horizon.py``) has passed, then given up; ops can replay it
+(``replay.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
 from services.notifier.channels import Channel, Job, SendError
+from services.notifier.horizon import Schedules
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient, recipients
 from services.notifier.templates import render, render_named
 from shared import codec, store
@@ -37,15 +41,6 @@ DELIVERY_TTL_S = 30 * 86400  # longer than any redelivery or retry can take
 DELIVERIES_MAXLEN = 100_000
 SEND_CONCURRENCY = 32
 _RATING_EVENTS = frozenset({EventType.RESOLVED, EventType.FEEDBACK_REQUESTED})
-
-
-def backoff_s(
-    attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random
-) -> float:
-    """Return the wait before retry ``attempt + 1``: exponential, capped, equal jitter."""
-    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
-    # Equal jitter keeps at least half the backoff while spreading a burst of failures.
-    return delay / 2 + rng() * delay / 2
 
 
 def channel_label(channel: ContactChannel) -> str:
@@ -79,6 +74,7 @@ class Dispatcher:
         self._scripts = Scripts(client)
         self._directory = Directory.from_config(config)
         self._channels = channels
+        self._schedules = Schedules(settings, config.channels)
         self._sends = asyncio.Semaphore(SEND_CONCURRENCY)
         # A lease longer than any single send: only a dead sender lets it run out.
         self.lease_ms = int((settings.http_timeout_s * 2 + 5) * 1000)
@@ -212,28 +208,57 @@ class Dispatcher:
         await self.attempt_many([job])
 
     async def attempt_many(self, jobs: Sequence[Job]) -> None:
-        """Send each job once more (concurrently, bounded) and settle all in one round trip."""
+        """Send each job once more (concurrently, bounded); settle each as soon as it returns.
+
+        Sends that finish together are settled together (one pipelined round trip) while
+        the others are still in flight, so a crash during a slow send re-sends only what
+        had not been recorded yet.  A settle that fails (Redis) does not stop the others
+        from being recorded; the first such error is raised at the end.
+        """
         if not jobs:
             return
-        jobs = [job.model_copy(update={"attempt": job.attempt + 1}) for job in jobs]
-        errors: list[SendError | None] = [None] * len(jobs)
-        remote: list[int] = []
-        for i, job in enumerate(jobs):
-            channel = self._channels.get(job.channel.type)
-            if getattr(channel, "inline", False):  # e.g. the log channel: no I/O to wait on
-                errors[i] = await self._send(job)
-            else:
-                remote.append(i)
-        if remote:
-            sent = await asyncio.gather(*(self._send(jobs[i]) for i in remote))
-            for i, error in zip(remote, sent, strict=True):
-                errors[i] = error
-        settles = [self._outcome(job, error) for job, error in zip(jobs, errors, strict=True)]
-        done = await self._settle_many(settles)
-        for settle, ended in zip(settles, done, strict=True):
-            # Settled outside the send bound: a failure may send oversight a notice in turn.
-            if ended and settle.status == "failed" and settle.job.kind == "event":
-                await self._tell_oversight(settle.job)
+        # Here, per job, is where to decide whether it goes out now (pacing hooks in here).
+        now = time.time()
+        jobs = [_next_attempt(job, now) for job in jobs]
+        inline = [job for job in jobs if self._inline(job)]
+        sends = {asyncio.create_task(self._send(job)): job for job in jobs if not self._inline(job)}
+        failed: list[Job] = []
+        errors: list[Exception] = []
+        try:
+            if inline:  # e.g. the log channel: no I/O to wait on, no task per send
+                done = [self._outcome(job, await self._send(job)) for job in inline]
+                await self._record(done, failed, errors)
+            while sends:
+                finished, _ = await asyncio.wait(sends, return_when=asyncio.FIRST_COMPLETED)
+                done = [self._outcome(sends.pop(task), task.result()) for task in finished]
+                await self._record(done, failed, errors)
+        finally:
+            for task in sends:  # only when cancelled: the leases hand them to the retry loop
+                task.cancel()
+            await asyncio.gather(*sends, return_exceptions=True)
+        # After every record: a notice to a slow oversight endpoint must not delay them.
+        for job in failed:
+            await self._tell_oversight(job)
+        if errors:
+            raise errors[0]
+
+    def _inline(self, job: Job) -> bool:
+        return bool(getattr(self._channels.get(job.channel.type), "inline", False))
+
+    async def _record(
+        self, settles: Sequence[_Settle], failed: list[Job], errors: list[Exception]
+    ) -> None:
+        """Settle one group of finished sends; note the given-up events and any error."""
+        try:
+            ended = await self._settle_many(settles)
+        except Exception as exc:  # the jobs stay leased: the retry loop settles them later
+            errors.append(exc)
+            return
+        failed.extend(
+            settle.job
+            for settle, end in zip(settles, ended, strict=True)
+            if end and settle.status == "failed" and settle.job.kind == "event"
+        )
 
     async def _send(self, job: Job) -> SendError | None:
         """Return why sending ``job`` failed, or ``None`` when it was sent."""
@@ -253,12 +278,14 @@ class Dispatcher:
         if error is None:
             return _Settle(job, "sent")
         job = job.model_copy(update={"last_error": error.reason})
-        if error.retryable and job.attempt < self._settings.max_attempts:
-            delay = backoff_s(job.attempt, self._settings.retry_base_s, self._settings.retry_max_s)
-            if error.retry_after is not None:
-                delay = min(self._settings.retry_max_s, max(delay, error.retry_after))
-            return _Settle(job, "retrying", error.reason, delay)
-        return _Settle(job, "failed", error.reason)
+        delay: float | None = None
+        if error.retryable:
+            elapsed = time.time() - (job.first_attempt_at or time.time())
+            schedule = self._schedules.for_channel(job.channel)
+            delay = schedule.next_delay(job.attempt, elapsed, error.retry_after)
+        if delay is None:  # not worth another try, or past the delivery horizon
+            return _Settle(job, "failed", error.reason)
+        return _Settle(job, "retrying", error.reason, delay)
 
     async def _settle_many(self, settles: Sequence[_Settle]) -> list[bool]:
         """Record every outcome in one pipeline; return which ones ended their delivery.
@@ -295,9 +322,9 @@ class Dispatcher:
                 await script(
                     keys=[self._delivery_key(job), keys.retries, keys.retry_job(job.job_id),
                           keys.deliveries, keys.dlq],
-                    # Only a retry stores the job again; an ended job is deleted.
+                    # A retry stores the job again, a failure keeps it for replay; sent deletes.
                     args=[status, job.job_id,
-                          job.model_dump_json() if status == "retrying" else "",
+                          "" if status == "sent" else job.model_dump_json(),
                           int(settle.delay_s * 1000),
                           codec.encode(record), dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
                     client=pipe,
@@ -327,6 +354,8 @@ class Dispatcher:
         if oversight is None:
             return
         event_id = f"{failed.event_id}/failed/{failed.job_id}"
+        if failed.replays:  # a replay that failed again is news to oversight again
+            event_id += f"/{failed.replays}"
         for channel in oversight.channels:
             context = {
                 "tracking_no": failed.tracking_no or failed.grievance_id,
@@ -393,6 +422,14 @@ def _event_data(event: Event, grievance: GrievanceView, recipient: Recipient) ->
             body = {"type": "worker_reply", "actor": actor, "note": None}
             data["reply_with"] = {"method": "POST", "path": path, "body": body}
     return {k: v for k, v in data.items() if v is not None}
+
+
+def _next_attempt(job: Job, now: float) -> Job:
+    """Return ``job`` counted as one more attempt, its horizon starting at the first."""
+    update: dict[str, Any] = {"attempt": job.attempt + 1}
+    if job.first_attempt_at is None:
+        update["first_attempt_at"] = now
+    return job.model_copy(update=update)
 
 
 def _now_iso() -> str:

@@ -45,7 +45,6 @@ def settings(redis_url: str, **overrides: Any) -> NotifierSettings:
         "redis_url": redis_url,
         "retry_base_s": 0.05,
         "retry_max_s": 0.5,
-        "max_attempts": 5,
         "http_timeout_s": 2.0,
         "poll_ms": 20,
         "reclaim_idle_ms": 1000,

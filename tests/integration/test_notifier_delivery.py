@@ -131,7 +131,7 @@ async def test_receiver_down_for_good_ends_in_the_dlq(redis: Redis, redis_url: s
     """An unreachable receiver ends in zt:dlq as notification.failed and oversight is told."""
     await seed_grievance(redis)
     dead_url = f"http://127.0.0.1:{free_port()}/hooks"
-    async with running_notifier(redis, redis_url, config_for(dead_url), max_attempts=3):
+    async with running_notifier(redis, redis_url, config_for(dead_url), retry_horizon_s=0.3):
         await publish(redis, assigned_event(assignee="m-li"))
         await eventually(lambda: outcomes(redis, recipient="u-oversight", status="sent"))
         dlq = await eventually(lambda: _failed(redis, "worker:w-1001"))
@@ -141,10 +141,10 @@ async def test_receiver_down_for_good_ends_in_the_dlq(redis: Redis, redis_url: s
     assert record["kind"] == "notification.failed"
     assert record["event_id"] == "e1"
     assert record["channel"] == "webhook:demo"
-    assert record["attempts"] == 3
+    assert record["attempts"] >= 2  # retried until the 0.3 s horizon, then given up
     assert "ConnectError" in record["error"]
     (failed,) = await outcomes(redis, recipient="worker:w-1001", status="failed")
-    assert failed["attempt"] == 3
+    assert failed["attempt"] == record["attempts"]
     assert notice["event_type"] == "notification.failed"
     assert len(await stream_payloads(redis, KEYS.dlq)) == 2
     assert await redis.zcard(KEYS.retries) == 0

@@ -10,7 +10,8 @@ import pytest
 from services.notifier.channels import Job, SendError
 from services.notifier.channels.gateway import GatewayChannel
 from services.notifier.channels.webhook import WebhookChannel, webhook_body
-from services.notifier.delivery import backoff_s, channel_label, delivery_id
+from services.notifier.delivery import channel_label, delivery_id
+from services.notifier.horizon import backoff_s
 from shared.config import ContactChannel, GatewayEndpoint, WebhookEndpoint
 from shared.webhooks import verify
 

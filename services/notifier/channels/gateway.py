@@ -41,4 +41,4 @@ class GatewayChannel(HttpEndpointChannel[GatewayEndpoint]):
         if not (job.channel.to or job.address):
             raise SendError(f"no address for {job.recipient} on gateway {name}", retryable=False)
         headers = {"content-type": "application/json; charset=utf-8", **endpoint.headers}
-        await self._post(endpoint.url, gateway_body(endpoint, job).encode(), headers)
+        await self._post(name, endpoint.url, gateway_body(endpoint, job).encode(), headers)

@@ -37,7 +37,7 @@ class WebhookChannel(HttpEndpointChannel[WebhookEndpoint]):
 
     async def send(self, job: Job) -> None:
         """Deliver ``job``; raise ``SendError`` saying whether a retry can help."""
-        _name, endpoint = self._endpoint(job)
+        name, endpoint = self._endpoint(job)
         body = webhook_body(job)
         headers = {
             "content-type": "application/json; charset=utf-8",
@@ -45,4 +45,4 @@ class WebhookChannel(HttpEndpointChannel[WebhookEndpoint]):
             # The delivery id is stable across retries, so receivers can drop repeats.
             **webhooks.sign_headers(endpoint.secrets, job.job_id, body),
         }
-        await self._post(endpoint.url, body, headers)
+        await self._post(name, endpoint.url, body, headers)

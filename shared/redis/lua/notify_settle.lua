@@ -1,11 +1,12 @@
 -- notify_settle.lua: record one delivery attempt's outcome atomically (notifier).
 -- 'sent' / 'failed' end the job; 'retrying' stores the job with its attempt count and
 -- schedules it after the backoff.  Every outcome is appended to zt:deliveries; 'failed'
--- also appends the notification.failed record to zt:dlq.  A delivery that already ended
--- (a slower replica finishing after a lease ran out) is left alone.
+-- also appends the notification.failed record to zt:dlq and keeps the job (out of the
+-- schedule, for the key's TTL) so ops can replay it (notify_replay.lua).  A delivery that
+-- already ended (a slower replica finishing after a lease ran out) is left alone.
 -- KEYS[1] delivery key   KEYS[2] retry schedule (zset)   KEYS[3] job key
 -- KEYS[4] deliveries stream   KEYS[5] dlq stream
--- ARGV[1] sent|retrying|failed   ARGV[2] job id   ARGV[3] job JSON   ARGV[4] delay ms
+-- ARGV[1] sent|retrying|failed   ARGV[2] job id   ARGV[3] job JSON ('' for sent)   ARGV[4] delay ms
 -- ARGV[5] deliveries payload JSON   ARGV[6] dlq payload JSON ('' = none)
 -- ARGV[7] delivery key TTL seconds   ARGV[8] deliveries stream max length (approximate)
 -- Returns 1 when recorded, 0 when the delivery had already ended.
@@ -20,7 +21,11 @@ if ARGV[1] == 'retrying' then
   return 1
 end
 redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('DEL', KEYS[3])
+if ARGV[1] == 'failed' and ARGV[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', ttl)
+else
+  redis.call('DEL', KEYS[3])
+end
 if ARGV[6] ~= '' then
   redis.call('XADD', KEYS[5], '*', 'payload', ARGV[6])
 end
