@@ -14,5 +14,9 @@ def make_client(url: str, max_connections: int = 64) -> Redis:
     """Return a bytes-mode client whose pool waits for a free connection instead of raising."""
     # redis-py 8 raises when its pool is exhausted (FASTSTREAM-NOTES); a blocking pool
     # turns a burst into back-pressure instead of errors.
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+    # A Redis host that drops packets instead of refusing must not hang requests for
+    # minutes: connecting gives up after 5 s and the caller answers 503.
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=10, socket_connect_timeout=5
+    )
     return Redis(connection_pool=pool)
