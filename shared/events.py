@@ -16,9 +16,7 @@ MAX_DESCRIPTION = 5000
 MAX_TITLE = 200
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
-]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
 class Industry(StrEnum):
@@ -272,6 +270,11 @@ class Event(BaseModel):
     previous_assignee: str | None = None
     ack_due_at: datetime | None = None
     resolve_due_at: datetime | None = None
+    feedback_closes_at: datetime | None = Field(
+        default=None,
+        description="When the worker's rating window closes; set on every event while it is "
+        "open (from grievance.resolved until the rating, reopening or closure).",
+    )
     reason: str | None = None
     actor: Actor | None = None
     tracking_no: str | None = None

@@ -25,7 +25,7 @@ IDEMPOTENCY_TTL_S = 7 * 86400
 # Hash fields holding epoch milliseconds (shown as ISO 8601 by the read model).
 TIME_FIELDS = (
     "submitted_at", "assigned_at", "acked_at", "first_acked_at", "resolved_at", "closed_at",
-    "ack_due", "resolve_due", "paused_at",
+    "ack_due", "resolve_due", "fb_due", "paused_at",
 )  # fmt: skip
 JSON_FIELDS = ("departments", "cal")
 SLA_FIELDS = ("a1", "r1", "a2", "r2", "a3", "r3", "warn", "fb", "od", "mext", "mreo")

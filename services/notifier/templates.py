@@ -126,7 +126,7 @@ def event_context(
             locale, event.ack_due_at if data.get("warning_for") == "ack" else event.resolve_due_at
         ),
         "reminder": bool(data.get("reminder")),
-        "feedback_closes_at": labels.when(locale, data.get("feedback_closes_at")),
+        "feedback_closes_at": labels.when(locale, event.feedback_closes_at),
         "duplicate_of": data.get("duplicate_of"),
         "refused_action": labels.label(locale, "action", data.get("refused_action")),
         "category": labels.label(locale, "category", grievance.category),

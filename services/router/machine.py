@@ -87,7 +87,13 @@ def act(
 def _acknowledge(model: Model, *_: object) -> Step:
     if model.state is not State.ASSIGNED:
         return _refuse(model, "not assigned")
-    acked = replace(model, state=State.ACKNOWLEDGED, overdue=False, timers=RESOLVE_TIMERS)
+    timers = model.timers - {"ack", "wa"}
+    if "res" in timers:
+        # Only the missed ack made it overdue (if anything): acknowledging answers that.
+        acked = replace(model, state=State.ACKNOWLEDGED, overdue=False, timers=timers - {"od"})
+    else:
+        # The resolve deadline was missed and reported: it stays overdue, alarmed once.
+        acked = replace(model, state=State.ACKNOWLEDGED, timers=timers)
     return Step(acked, (EventType.ACKNOWLEDGED,))
 
 
@@ -101,7 +107,8 @@ def _request_info(model: Model, *_: object) -> Step:
 def _worker_reply(model: Model, *_: object) -> Step:
     if model.state is not State.AWAITING_WORKER:
         return _refuse(model, "nothing was asked")
-    resumed = replace(model, state=State.ACKNOWLEDGED, timers=RESOLVE_TIMERS)
+    timers = frozenset({"od"}) if model.overdue else RESOLVE_TIMERS
+    resumed = replace(model, state=State.ACKNOWLEDGED, timers=timers)
     return Step(resumed, (EventType.WORKER_REPLIED,))
 
 
@@ -138,8 +145,15 @@ def _extend(model: Model, *_: object) -> Step:
         return _refuse(model, "not assigned")
     if model.extensions >= model.max_extensions:
         return _refuse(model, "extension limit")
-    timers = ASSIGNED_TIMERS if model.state is State.ASSIGNED else RESOLVE_TIMERS
-    extended = replace(model, extensions=model.extensions + 1, timers=timers)
+    # Only the resolve deadline moves; a reported missed ack keeps the grievance overdue.
+    ack_missed = model.state is State.ASSIGNED and "ack" not in model.timers
+    timers = model.timers | RESOLVE_TIMERS
+    extended = replace(
+        model,
+        extensions=model.extensions + 1,
+        overdue=model.overdue and ack_missed,
+        timers=timers if ack_missed else timers - {"od"},
+    )
     return Step(extended, (EventType.EXTENDED,))
 
 

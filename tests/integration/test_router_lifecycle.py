@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from redis.asyncio import Redis
 
 from tests.helpers import eventually
 from tests.integration.router_support import (
+    KEYS,
     act,
     events_of,
     fast_config,
@@ -170,3 +173,95 @@ async def _drained(redis: Redis) -> bool:
             if group["pending"] or group["lag"]:
                 return False
     return True
+
+
+async def _no_due_timer(redis: Redis, gid: str) -> bool:
+    """Return whether no timer of ``gid`` is due by the Redis clock (the poller took them)."""
+    secs, micros = await redis.time()
+    due = await redis.zrangebyscore(KEYS.timers, "-inf", secs * 1000 + micros // 1000)
+    return not any(m.decode().startswith(f"{gid}|") for m in due)
+
+
+def _alarms(events: list[dict[str, object]], reason: str) -> int:
+    return sum(e["type"] == "grievance.overdue" and e["reason"] == reason for e in events)
+
+
+async def test_missed_committee_deadline_is_alarmed_once_whatever_follows(
+    redis_url: str, redis: Redis
+) -> None:
+    """Acknowledging, asking and hearing back on an overdue committee grievance re-alarm nothing."""
+    grievance = make_grievance()
+    gid = grievance.id
+    committee = {"id": "c-express", "role": "committee"}
+    async with running_router(redis_url, fast_config(ack=1, resolve=2, overdue_repeat=3600)):
+        await submit(redis, grievance)
+        probe = await _wait_for(redis, gid, "grievance.overdue", count=2)
+        assert _alarms(probe, "ack_overdue") == _alarms(probe, "resolve_overdue") == 1
+        await act(redis, gid, type="acknowledge", actor=committee)
+        await _wait_for(redis, gid, "grievance.acknowledged")
+        await eventually(lambda: _no_due_timer(redis, gid))
+        assert _alarms(await events_of(redis, gid), "resolve_overdue") == 1
+
+        await act(redis, gid, type="request_info", actor=committee, note="请补充小区名称")
+        await act(redis, gid, type="worker_reply", actor=WORKER, note="阳光花园")
+        await _wait_for(redis, gid, "grievance.worker_replied")
+        await eventually(lambda: _no_due_timer(redis, gid))
+        record = await state_of(redis, gid)
+    events = await events_of(redis, gid)
+    assert _alarms(events, "resolve_overdue") == 1
+    assert [e["tier"] for e in events if e["type"] == "grievance.overdue"] == [3, 3]
+    assert (record["state"], record["overdue"]) == ("acknowledged", "1")
+    # Still overdue, so oversight keeps hearing on the repeat interval, not at once.
+    assert record["timers"].split() == ["od"]
+
+
+async def test_acknowledging_a_missed_committee_ack_leaves_the_resolve_deadline_running(
+    redis_url: str, redis: Redis
+) -> None:
+    """A late committee ack clears overdue; the resolve deadline then alarms exactly once."""
+    grievance = make_grievance()
+    gid = grievance.id
+    committee = {"id": "c-express", "role": "committee"}
+    async with running_router(redis_url, fast_config(ack=1, resolve=4, overdue_repeat=3600)):
+        await submit(redis, grievance)
+        await _wait_for(redis, gid, "grievance.overdue")
+        await act(redis, gid, type="acknowledge", actor=committee)
+        acked = _first(await _wait_for(redis, gid, "grievance.acknowledged"), "acknowledged")
+        assert (await state_of(redis, gid))["overdue"] == "0"
+        await _wait_for(redis, gid, "grievance.overdue", count=2)
+        await eventually(lambda: _no_due_timer(redis, gid))
+    events = await events_of(redis, gid)
+    assert [e["reason"] for e in events if e["type"] == "grievance.overdue"] == [
+        "ack_overdue",
+        "resolve_overdue",
+    ]
+    resolve_alarm = next(e for e in events if e.get("reason") == "resolve_overdue")
+    assert str(resolve_alarm["at"]) >= str(acked["resolve_due_at"])
+    assert (await state_of(redis, gid))["overdue"] == "1"
+
+
+async def test_rating_window_close_is_on_every_event_while_it_is_open(
+    redis_url: str, redis: Redis
+) -> None:
+    """grievance.resolved and the first rating request carry feedback_closes_at; closed not."""
+    grievance = make_grievance()
+    gid = grievance.id
+    async with running_router(redis_url, fast_config(ack=60, resolve=600)):
+        await submit(redis, grievance)
+        assignee = (await _wait_for(redis, gid, "grievance.assigned"))[0]["assignee"]
+        member = {"id": assignee, "role": "member"}
+        await act(redis, gid, type="resolve", actor=member, resolution="已协调物业开放快递通道")
+        events = await _wait_for(redis, gid, "grievance.feedback_requested")
+        record = await state_of(redis, gid)
+        closes_ms = await redis.zscore(KEYS.timers, f"{gid}|fb|{record['gen']}")
+        await act(redis, gid, type="feedback", actor=WORKER, rating=5)
+        closed = _first(await _wait_for(redis, gid, "grievance.closed"), "closed")
+    resolved, asked = _first(events, "resolved"), _first(events, "feedback_requested")
+    closes_at = datetime.fromisoformat(str(resolved["feedback_closes_at"]))
+    assert asked["feedback_closes_at"] == resolved["feedback_closes_at"]
+    assert closes_ms is not None
+    assert closes_at == datetime.fromtimestamp(closes_ms / 1000, UTC)
+    at = datetime.fromisoformat(str(resolved["at"]))
+    assert closes_at - at == timedelta(hours=72)  # the default feedback window
+    assert "feedback_closes_at" not in closed
+    assert "feedback_closes_at" not in _first(events, "assigned")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from services.notifier import labels
 from tests.helpers import eventually
 from tests.integration.notifier_support import config_for, receiver, running_notifier
 from tests.integration.router_support import (
@@ -64,4 +65,8 @@ async def test_worker_story_from_receipt_through_reopen_to_closure(
     for marker, text in zip(markers, texts, strict=True):
         assert marker in text, f"expected {marker!r} in {text!r}"
     assert "请直接回复数字 1–5" in texts[3]
+    # Each rating request states when rating closes, in the worker's local time.
+    resolved = [e for e in await events_of(redis, gid) if e["type"] == "grievance.resolved"]
+    for text, event in zip((texts[3], texts[6]), resolved, strict=True):
+        assert text.endswith(f"评价截止：{labels.when('zh-CN', event['feedback_closes_at'])}。")
     assert texts[-1].endswith("如有新的困难，欢迎随时反映。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,9 +29,10 @@ FULL_DATA: dict[str, Any] = {
     "note": "请提供被拦时间和小区名称", "resolution": "已与物业协商，开放快递通道",
     "rating": 2, "comment": "还是进不去", "departments": ["d-traffic-police", "d-street-office"],
     "new_deadline": "2026-11-30T10:00:00Z", "warning_for": "ack", "reminder": True,
-    "feedback_closes_at": "2026-11-26T10:00:00Z", "duplicate_of": "ZT-261122-AAAA1111",
-    "refused_action": "resolve",
+    "duplicate_of": "ZT-261122-AAAA1111", "refused_action": "resolve",
 }  # fmt: skip
+# A word right after a sentence's or clause's end: two sentences run together.
+RUN_ON = re.compile(r"[.!?;:,)][A-Za-z]")
 
 
 def event(kind: EventType, **fields: Any) -> Event:
@@ -41,6 +43,7 @@ def event(kind: EventType, **fields: Any) -> Event:
         "assignee": "m-wang", "previous_assignee": "m-li",
         "ack_due_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         "resolve_due_at": datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
+        "feedback_closes_at": datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
         "reason": "超时未响应", "actor": {"id": "w-1001", "role": "worker"},
         "tracking_no": "ZT-261123-7K3F9QX2",
     }  # fmt: skip
@@ -132,6 +135,35 @@ def test_resolution_asks_for_a_rating_and_explains_how() -> None:
     assert "办理结果：已与物业协商，开放快递通道" in rendered
     assert "请直接回复数字 1–5 为本次办理打分" in rendered
     assert "评价截止：11月26日 18:00" in rendered
+
+
+def test_first_rating_request_states_its_deadline_in_both_locales() -> None:
+    """The resolved message, the worker's first rating request, names when rating closes."""
+    resolved = event(EventType.RESOLVED, state="resolved", data={"resolution": "已开放通道"})
+    assert text(resolved, Audience.WORKER).endswith("评价截止：11月26日 18:00。")
+    assert text(resolved, Audience.WORKER, "en").endswith(
+        "a rating of 2 or less reopens it. Rating closes 26 Nov 18:00 (UTC+8)."
+    )
+
+
+@pytest.mark.parametrize("reminder", [True, False])
+def test_english_rating_request_keeps_its_sentences_apart(reminder: bool) -> None:
+    """The English rating request ends its first sentence before the rating instructions."""
+    ask = event(EventType.FEEDBACK_REQUESTED, data={"reminder": reminder})
+    first, how = text(ask, Audience.WORKER, "en").split("\n")
+    assert first.endswith("before 26 Nov 18:00 (UTC+8)." if not reminder else "(UTC+8).")
+    assert how.startswith("Reply with a number from 1 to 5")
+
+
+@pytest.mark.parametrize(("kind", "audience"), CASES, ids=[f"{t.value}-{a}" for t, a in CASES])
+@pytest.mark.parametrize("reminder", [True, False])
+def test_no_english_text_runs_two_sentences_together(
+    kind: EventType, audience: Audience, reminder: bool
+) -> None:
+    """No English message has a word glued to the previous sentence's full stop."""
+    for data in ({**FULL_DATA, "reminder": reminder}, {"reminder": reminder}):
+        rendered = text(event(kind, data=data), audience, "en")
+        assert not RUN_ON.search(rendered), rendered
 
 
 def test_feedback_reminder_says_when_the_window_closes() -> None:

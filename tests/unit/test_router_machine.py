@@ -66,8 +66,9 @@ def test_feedback_reopens_one_tier_up_at_most_n_times(
     rating: int, reopens: int, state: State, tier: int
 ) -> None:
     """Rating ≤ 2 reopens one tier up while reopens remain; otherwise the grievance closes."""
-    resolved = machine.Model(state=State.RESOLVED, reopens=reopens, assignee="m-wang",
-                             timers=machine.FEEDBACK_TIMERS)
+    resolved = machine.Model(
+        state=State.RESOLVED, reopens=reopens, assignee="m-wang", timers=machine.FEEDBACK_TIMERS
+    )
     step = machine.act(resolved, A.FEEDBACK, authorised=True, chain=CHAIN, rating=rating)
     assert (step.model.state, step.model.tier) == (state, tier)
 
@@ -116,3 +117,46 @@ def test_timer_not_pending_does_nothing() -> None:
     """A timer that is not pending (stale) has no effect."""
     model = machine.Model(state=State.ACKNOWLEDGED, timers=machine.RESOLVE_TIMERS)
     assert machine.fire(model, "ack", CHAIN) == machine.Step(model, (), changed=False)
+
+
+def _overdue_at_top(*missed: str) -> machine.Model:
+    """Return a committee grievance whose ``missed`` deadline timers fired (overdue)."""
+    model = machine.Model(tier=3, assignee="c-express")
+    for kind in missed:
+        model = machine.fire(model, kind, CHAIN).model
+    return model
+
+
+def test_acknowledging_after_a_reported_resolve_deadline_keeps_it_overdue() -> None:
+    """Acknowledge does not re-arm a resolve deadline oversight was already told about."""
+    step = machine.act(_overdue_at_top("ack", "res"), A.ACKNOWLEDGE, authorised=True, chain=CHAIN)
+    assert step.model.overdue
+    assert "res" not in step.model.timers
+    assert "od" in step.model.timers
+
+
+def test_acknowledging_a_missed_ack_clears_overdue_and_keeps_the_resolve_deadline() -> None:
+    """A late committee ack answers the ack alarm; the resolve deadline stays pending."""
+    step = machine.act(_overdue_at_top("ack"), A.ACKNOWLEDGE, authorised=True, chain=CHAIN)
+    assert not step.model.overdue
+    assert step.model.timers == machine.RESOLVE_TIMERS
+
+
+def test_worker_reply_on_an_overdue_grievance_resumes_only_the_repeat_alarm() -> None:
+    """After a pause, a deadline already reported is not reported again."""
+    model = machine.act(_overdue_at_top("ack", "res"), A.ACKNOWLEDGE, authorised=True, chain=CHAIN)
+    paused = machine.act(model.model, A.REQUEST_INFO, authorised=True, chain=CHAIN).model
+    step = machine.act(paused, A.WORKER_REPLY, authorised=True, chain=CHAIN)
+    assert step.model.overdue
+    assert step.model.timers == frozenset({"od"})
+
+
+@pytest.mark.parametrize(("missed", "overdue"), [(("res",), False), (("ack",), True)])
+def test_extension_clears_only_the_overdue_it_replaces(
+    missed: tuple[str, ...], overdue: bool
+) -> None:
+    """A new resolve deadline ends a resolve alarm but not an unanswered ack's."""
+    step = machine.act(_overdue_at_top(*missed), A.EXTEND, authorised=True, chain=CHAIN)
+    assert step.model.overdue is overdue
+    assert ("od" in step.model.timers) is overdue
+    assert step.model.timers >= machine.RESOLVE_TIMERS

@@ -69,12 +69,17 @@ local handlers = {}
 function handlers.acknowledge()
   if g.state ~= 'assigned' then return refuse('only an assigned grievance can be acknowledged (state is ' .. g.state .. ')') end
   note_first_ack(g, now)
-  timers_clear(K, g)
+  -- The resolve deadline and its pending timers stand as they are.  If its timer already
+  -- fired (only possible at the top tier: below it the breach escalated), oversight was told
+  -- and the grievance stays overdue with its repeat alarm; scheduling that deadline again
+  -- would raise a second alarm for it.  Otherwise only the missed ack made it overdue, and
+  -- acknowledging answers that.
+  timer_drop(K, g, 'ack')
+  timer_drop(K, g, 'wa')
+  if timer_pending(g, 'res') then overdue_clear(K, g) end
   put(g, 'state', 'acknowledged')
   put(g, 'acked_at', now)
   put(g, 'ack_due', '')
-  put(g, 'overdue', '0')
-  schedule_resolve(K, g, now)
   ids[#ids + 1] = emit(K, g, 'grievance.acknowledged', now, {actor = actor})
 end
 
@@ -94,7 +99,13 @@ function handlers.worker_reply()
   put(g, 'state', 'acknowledged')
   put(g, 'resolve_due', now + tonumber(g.paused_remaining or 0))
   put(g, 'paused_at', '')
-  schedule_resolve(K, g, now)
+  if g.overdue == '1' then
+    -- The resolve deadline was missed and reported before the pause: resume the repeat
+    -- alarm rather than report the same deadline again.
+    timer_add(K, g, 'od', now + tonumber(g.od) * 1000)
+  else
+    schedule_resolve(K, g, now)
+  end
   ids[#ids + 1] = emit(K, g, 'grievance.worker_replied', now, {actor = actor, data = {note = text(a.note)}})
 end
 
@@ -131,10 +142,15 @@ function handlers.extend()
   if used >= tonumber(g.mext) then return refuse('the deadline was already extended ' .. used .. ' times (the limit)') end
   local new_due = tonumber(a.new_deadline_ms)
   if new_due == nil or new_due <= tonumber(g.resolve_due) then return refuse('the new deadline must be later than the current one (' .. iso(g.resolve_due) .. ')') end
-  timers_clear(K, g)
+  -- Only the resolve deadline moves.  A missed ack that was already reported (top tier,
+  -- its timer fired) keeps the grievance overdue; anything else overdue was the old
+  -- resolve deadline, which the extension replaces.
+  local ack_missed = g.state == 'assigned' and not timer_pending(g, 'ack')
+  timer_drop(K, g, 'res')
+  timer_drop(K, g, 'wr')
+  if not ack_missed then overdue_clear(K, g) end
   put(g, 'ext_count', used + 1)
   put(g, 'resolve_due', new_due)
-  if g.state == 'assigned' then schedule_ack(K, g, now) end
   schedule_resolve(K, g, now)
   ids[#ids + 1] = emit(K, g, 'grievance.extended', now, {actor = actor, reason = a.reason, data = {new_deadline = iso(new_due), extensions = used + 1}})
 end
@@ -154,10 +170,11 @@ function handlers.resolve()
   put(g, 'resolve_due', '')
   put(g, 'overdue', '0')
   local window = tonumber(g.fb) * 1000
+  put(g, 'fb_due', now + window)  -- every event while the window is open carries it
   timer_add(K, g, 'fb', now + window)
   timer_add(K, g, 'fbr', now + math.floor(window * tonumber(g.warn)))
   ids[#ids + 1] = emit(K, g, 'grievance.resolved', now, {actor = actor, data = {resolution = a.resolution}})
-  ids[#ids + 1] = emit(K, g, 'grievance.feedback_requested', now, {data = {feedback_closes_at = iso(now + window)}})
+  ids[#ids + 1] = emit(K, g, 'grievance.feedback_requested', now)
   resolve_duplicates(K, g, ARGV[1], now, a.resolution)
 end
 

@@ -35,8 +35,7 @@ local function fire(K, g, kind)
     end
   elseif kind == 'fbr' then
     if state == 'resolved' then
-      local closes = redis.call('ZSCORE', K.timers, timer_member(g, 'fb'))  -- set by an earlier save()
-      return emit(K, g, 'grievance.feedback_requested', now, {reason = 'reminder', data = {reminder = true, feedback_closes_at = iso(closes)}})
+      return emit(K, g, 'grievance.feedback_requested', now, {reason = 'reminder', data = {reminder = true}})
     end
   elseif kind == 'od' then
     if ACTIVE[state] and g.overdue == '1' then

@@ -26,8 +26,9 @@ end
 
 -- The hash holds only short fields so Redis keeps it in its compact (listpack) encoding:
 -- the chain as c<tier>u/n/k (unit, name, kind), the SLA snapshot as a<tier>/r<tier> (ack /
--- resolve seconds), warn, fb, od, mext, mreo (and cal when a calendar is set), and the
--- pending timers as their kinds ("ack wa res wr"): a timer's member is id|kind|gen.
+-- resolve seconds), warn, fb, od, mext, mreo (and cal when a calendar is set), the
+-- deadlines as epoch ms (ack_due, resolve_due, fb_due while the rating window is open), and
+-- the pending timers as their kinds ("ack wa res wr"): a timer's member is id|kind|gen.
 local function load(K, gid)
   local flat = redis.call('HGETALL', K.g)
   if #flat == 0 then return nil end
@@ -108,6 +109,7 @@ local function emit(K, g, etype, now, ev)
   if g.assignee and g.assignee ~= '' then ev.assignee = g.assignee end
   ev.ack_due_at = iso(g.ack_due)
   ev.resolve_due_at = iso(g.resolve_due)
+  ev.feedback_closes_at = iso(g.fb_due)
   ev.data = ev.data or {}
   if g.assignee_name and g.assignee_name ~= '' then ev.data.assignee_name = g.assignee_name end
   local compact = cjson.encode(ev)
@@ -144,8 +146,27 @@ end
 
 local function timer_forget(g, kind)
   for i, k in ipairs(g.kinds) do
-    if k == kind then table.remove(g.kinds, i) return end
+    if k == kind then table.remove(g.kinds, i) return true end
   end
+  return false
+end
+
+local function timer_pending(g, kind)
+  for _, k in ipairs(g.kinds) do
+    if k == kind then return true end
+  end
+  return false
+end
+
+-- Cancel one pending timer and keep the others (and the generation) as they are.
+local function timer_drop(K, g, kind)
+  if timer_forget(g, kind) then redis.call('ZREM', K.timers, timer_member(g, kind)) end
+end
+
+-- Stop the top-tier repeat alarm: no deadline is missed any more.
+local function overdue_clear(K, g)
+  timer_drop(K, g, 'od')
+  put(g, 'overdue', '0')
 end
 
 -- Schedule the resolve deadline and its warning (the warning only if still ahead).
@@ -165,6 +186,11 @@ local function schedule_ack(K, g, now)
   if warn_at > now then timer_add(K, g, 'wa', warn_at) end
 end
 
+-- The worker's rating window closes (rated, reopened, expired or ended otherwise).
+local function feedback_window_close(g)
+  if g.fb_due and g.fb_due ~= '' then put(g, 'fb_due', '') end
+end
+
 -- Give the grievance to chain[tier] with fresh deadlines from `now`.
 local function assign_tier(K, g, tier, now, etype, ev)
   local target = link(g, tier)
@@ -179,6 +205,7 @@ local function assign_tier(K, g, tier, now, etype, ev)
   put(g, 'assigned_at', now)
   put(g, 'acked_at', '')
   put(g, 'overdue', '0')
+  feedback_window_close(g)
   put(g, 'ack_due', add_work(now, sla_ack(g, tier), calendar(g)))
   put(g, 'resolve_due', add_work(now, sla_resolve(g, tier), calendar(g)))
   schedule_ack(K, g, now)
@@ -194,6 +221,7 @@ local function finish(K, g, state, now)
   put(g, 'state', state)
   put(g, 'closed_at', now)
   put(g, 'overdue', '0')
+  feedback_window_close(g)
   put(g, 'ack_due', '')
   put(g, 'resolve_due', '')
   redis.call('ZREM', K.open, g.id)
