@@ -191,8 +191,10 @@ def _committee_overlaps(config: Config) -> list[str]:
     for i, first in enumerate(committees):
         for second in committees[i + 1 :]:
             shared_industries = set(first.industries) & set(second.industries)
-            same_regions = not first.regions or not second.regions or (
-                set(first.regions) & set(second.regions)
+            same_regions = (
+                not first.regions
+                or not second.regions
+                or (set(first.regions) & set(second.regions))
             )
             if shared_industries and same_regions:
                 errors.append(
