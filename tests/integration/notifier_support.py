@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 import yaml
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from starlette.types import ASGIApp
 
 from services.notifier.app import build_app
 from shared import codec
@@ -124,3 +128,39 @@ async def outcomes(redis: Redis, **match: Any) -> list[dict[str, Any]]:
         for r in await stream_payloads(redis, KEYS.deliveries)
         if all(r.get(k) == v for k, v in match.items())
     ]
+
+
+def config_with(url: str, **channels: Any) -> Config:
+    """Return ``config_for(url)`` with ``channels`` merged in and an ``ops`` API key.
+
+    The ops key is ``zt-ops-key`` (source ``ops-desk``); the demo app key lacks ``ops``.
+    """
+    raw = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    raw["channels"]["webhooks"]["demo"]["url"] = url
+    raw["channels"].update(channels)
+    raw["api_keys"].append(
+        {"source": "ops-desk", "key_sha256": hashlib.sha256(b"zt-ops-key").hexdigest(),
+         "scopes": ["ops"]}
+    )  # fmt: skip
+    return Config.model_validate(raw)
+
+
+@asynccontextmanager
+async def serving_app(app: ASGIApp, port: int) -> AsyncIterator[str]:
+    """Run any ASGI ``app`` with uvicorn in this event loop; yield its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: _started(server, task))
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    if task.done():
+        task.result()  # surface the bind error
+    return bool(server.started)
