@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from shared.events import Category, Industry, Urgency
 
@@ -49,19 +50,67 @@ def parse_seconds(value: Any) -> float:
 
 
 Seconds = Annotated[float, BeforeValidator(parse_seconds)]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _clock_time(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError(f"{value!r} is not a time of day; use 24-hour 'HH:MM', e.g. '22:00'")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name (Asia/Shanghai)") from exc
+    return value
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class QuietHours(_Strict):
+    """Return a daily quiet period in the recipient's local time; the held go out at ``end``."""
+
+    start: ClockTime = "22:00"
+    end: ClockTime = "07:00"
+    timezone: TimeZoneName = "Asia/Shanghai"
+    exempt: list[Urgency] = Field(default_factory=lambda: [Urgency.CRITICAL])
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours need start != end (use `quiet_hours: off` for none)")
+        return self
+
+
+class RateLimit(_Strict):
+    """Return a cap of ``max`` messages per ``window`` to one recipient over one channel."""
+
+    max: Annotated[int, Field(ge=1)]
+    window: Duration
+    exempt: list[Urgency] = Field(default_factory=list)
+
+
 class ContactChannel(_Strict):
-    """Return one way to reach a unit: a named webhook or gateway, or the log."""
+    """Return one way to reach a unit: a named webhook or gateway, or the log.
+
+    ``quiet_hours`` / ``rate_limit`` override the notifier's defaults for this channel:
+    absent (``None``) inherits them, ``off`` (``False``) turns pacing off here.
+    """
 
     type: Literal["webhook", "gateway", "log"]
     endpoint: str | None = None
     to: str | None = None
     locale: str = "zh-CN"
+    quiet_hours: QuietHours | Literal[False] | None = None
+    rate_limit: RateLimit | Literal[False] | None = None
 
 
 class Member(_Strict):
@@ -208,6 +257,13 @@ class Channels(_Strict):
     worker: list[ContactChannel] = Field(default_factory=lambda: [ContactChannel(type="log")])
 
 
+class NotifierPacing(_Strict):
+    """Return the notifier's default pacing for every channel (README, "Quiet hours")."""
+
+    quiet_hours: QuietHours | Literal[False] | None = None
+    rate_limit: RateLimit | Literal[False] | None = None
+
+
 class CivicDuplicates(_Strict):
     radius_m: Annotated[float, Field(gt=0)] = 50.0
     window: Duration = 24 * 3600
@@ -219,6 +275,7 @@ class Config(_Strict):
     api_keys: list[ApiKey] = Field(default_factory=list)
     channels: Channels = Field(default_factory=Channels)
     civic_duplicates: CivicDuplicates = Field(default_factory=CivicDuplicates)
+    notifier: NotifierPacing = Field(default_factory=NotifierPacing)
     retention: Duration = 180 * 86400
 
 

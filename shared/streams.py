@@ -132,3 +132,21 @@ class Keys:
 
     def retry_job(self, job_id: str) -> str:
         return f"{self.prefix}retry:{job_id}"
+
+    # --- notifier pacing (quiet hours, rate limits): one bucket per recipient and channel ---
+    def held(self, bucket: str) -> str:
+        """Return the list of held job ids of one bucket, oldest first."""
+        return f"{self.prefix}held:{bucket}"
+
+    def held_jobs(self, bucket: str) -> str:
+        """Return the hash of one bucket's held job id → ``reason\\n`` + job JSON."""
+        return f"{self.prefix}heldjob:{bucket}"
+
+    def sent_log(self, bucket: str) -> str:
+        """Return the sorted set of one bucket's recent sends scored by send time (rate limit)."""
+        return f"{self.prefix}pace:{bucket}"
+
+    @property
+    def digests(self) -> str:
+        """Return the sorted set of buckets scored by when their digest is due."""
+        return f"{self.prefix}digests"

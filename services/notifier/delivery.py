@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
 from services.notifier.channels import Channel, Job, SendError
+from services.notifier.digests import Pacer
 from services.notifier.horizon import Schedules
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient, recipients
 from services.notifier.templates import render, render_named
@@ -67,8 +68,11 @@ class Dispatcher:
         config: Config,
         channels: Mapping[str, Channel],
         registry: CollectorRegistry | None = None,
+        *,
+        pacer: Pacer | None = None,
     ) -> None:
         self._client = client
+        self.pacer = pacer or Pacer(client, settings, config)
         self._settings = settings
         self._keys = settings.keys
         self._scripts = Scripts(client)
@@ -152,6 +156,7 @@ class Dispatcher:
             grievance_id=event.grievance_id,
             event_type=event.type.value,
             tracking_no=event.tracking_no or grievance.tracking_no,
+            urgency=grievance.urgency,
             recipient=recipient.id,
             audience=recipient.audience.value,
             channel=channel,
@@ -215,9 +220,10 @@ class Dispatcher:
         had not been recorded yet.  A settle that fails (Redis) does not stop the others
         from being recorded; the first such error is raised at the end.
         """
+        # Pacing: a first attempt in quiet hours or over the rate limit is held for a digest.
+        jobs = await self.pacer.send_now(jobs) if jobs else []
         if not jobs:
             return
-        # Here, per job, is where to decide whether it goes out now (pacing hooks in here).
         now = time.time()
         jobs = [_next_attempt(job, now) for job in jobs]
         inline = [job for job in jobs if self._inline(job)]
