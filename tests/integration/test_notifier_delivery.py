@@ -252,3 +252,27 @@ async def _metrics(app: FastAPI) -> str:
         transport=httpx.ASGITransport(app=app), base_url="http://notifier"
     ) as http:
         return (await http.get("/metrics")).text
+
+
+async def test_failure_notice_quotes_no_url_secret_nor_response_body(
+    redis: Redis, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Oversight's notice, the records and the logs name the endpoint, never its token or body."""
+    rx = receiver()
+    rx.fail_next(400)
+    async with serving(rx, port=free_port()) as url:
+        await seed_grievance(redis)
+        secret_url = url.replace("http://", "http://hook-user:hook-pass@") + "/t/PATHTOKEN?k=s3cret"
+        async with running_notifier(redis, redis_url, config_for(secret_url)):
+            await publish(redis, assigned_event(assignee="m-li"))
+            await eventually(lambda: _count(rx, 1))
+            await eventually(lambda: outcomes(redis, recipient="u-oversight", status="sent"))
+    (notice,) = rx.texts("u-oversight")
+    assert "HTTP 400 Bad Request from webhook endpoint 'demo' (http://127.0.0.1:" in notice
+    records = [str(r) for r in await stream_payloads(redis, KEYS.dlq)]
+    records += [str(r) for r in await stream_payloads(redis, KEYS.deliveries)]
+    logs = capsys.readouterr().out
+    assert "delivery_failed" in logs
+    for leak in ("s3cret", "PATHTOKEN", "hook-pass", "scripted failure"):
+        for text in (notice, rx.deliveries[0]["data"]["failed"]["error"], logs, *records):
+            assert leak not in text

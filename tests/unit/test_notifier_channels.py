@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 
 from services.notifier.channels import Job, SendError
+from services.notifier.channels.base import retry_after_s
 from services.notifier.channels.gateway import GatewayChannel
 from services.notifier.channels.webhook import WebhookChannel, webhook_body
 from services.notifier.delivery import channel_label, delivery_id
-from services.notifier.horizon import backoff_s
 from shared.config import ContactChannel, GatewayEndpoint, WebhookEndpoint
 from shared.webhooks import verify
 
@@ -113,13 +115,6 @@ async def test_connection_error_is_retryable() -> None:
     assert caught.value.retryable
 
 
-def test_backoff_doubles_with_jitter_and_caps() -> None:
-    """Backoff doubles per attempt, keeps at least half of it, and never passes the cap."""
-    assert [backoff_s(a, 1.0, 300.0, rng=lambda: 0.0) for a in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
-    assert [backoff_s(a, 1.0, 300.0, rng=lambda: 1.0) for a in (1, 2, 3, 4)] == [1, 2, 4, 8]
-    assert backoff_s(20, 1.0, 300.0, rng=lambda: 1.0) == 300.0
-
-
 def test_delivery_identity_is_stable_and_pii_free() -> None:
     """Ids and labels repeat for the same delivery and never contain the address."""
     sms = ContactChannel(type="gateway", endpoint="sms", to="13800138000")
@@ -134,3 +129,77 @@ def test_webhook_body_is_standard_shaped() -> None:
     body = json.loads(webhook_body(job(ContactChannel(type="webhook", endpoint="demo"))))
     assert set(body) == {"type", "timestamp", "data"}
     assert body["data"]["delivery_id"] == "msg_1"
+
+
+SECRET_URL = "https://hook-user:hook-pass@rx.example:8443/t/TOKEN-IN-PATH/hooks?token=s3cret"
+
+
+async def test_http_error_names_the_endpoint_but_no_secret_or_body() -> None:
+    """A non-2xx error says status, endpoint and origin; no userinfo, path, query or body."""
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text=f"upstream echoed {SECRET_URL} and 13800138000")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        hooks = {"partner": WebhookEndpoint(url=SECRET_URL, secrets=[SECRET])}
+        with pytest.raises(SendError) as caught:
+            await WebhookChannel(http, hooks).send(
+                job(ContactChannel(type="webhook", endpoint="partner"))
+            )
+    reason = caught.value.reason
+    assert reason == (
+        "HTTP 500 Internal Server Error from webhook endpoint 'partner' (https://rx.example:8443)"
+    )
+    assert str(caught.value) == reason
+
+
+async def test_transport_error_drops_the_url_secrets_from_its_detail() -> None:
+    """A connection error quoting the URL keeps only its origin."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot reach {request.url}", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+        gateways = {"sms": GatewayEndpoint(url=SECRET_URL)}
+        with pytest.raises(SendError) as caught:
+            await GatewayChannel(http, gateways).send(
+                job(ContactChannel(type="gateway", endpoint="sms"), "13800138000")
+            )
+    reason = caught.value.reason
+    assert reason.startswith(
+        "ConnectError calling gateway endpoint 'sms' (https://rx.example:8443)"
+    )
+    for secret in ("hook-pass", "hook-user", "TOKEN-IN-PATH", "s3cret", "/hooks"):
+        assert secret not in reason
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        ("Sun, 22 Nov 2026 06:02:00 GMT", 120.0),  # IMF-fixdate
+        ("Sunday, 22-Nov-26 06:02:00 GMT", 120.0),  # obsolete RFC 850 form
+        ("Sun, 22 Nov 2026 05:00:00 GMT", 0.0),  # already past: retry at once
+        ("soon", None),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(header: str, expected: float | None) -> None:
+    """Retry-After is honoured as delta-seconds and as an HTTP date; nonsense is ignored."""
+    now = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    assert retry_after_s(header, now) == expected
+
+
+async def test_retry_after_date_reaches_the_send_error() -> None:
+    """A 503 with an HTTP-date Retry-After carries the wait in seconds."""
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+
+    def busy(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"retry-after": later})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(busy)) as http:
+        hooks = {"demo": WebhookEndpoint(url="http://rx/hooks", secrets=[SECRET])}
+        with pytest.raises(SendError) as caught:
+            await WebhookChannel(http, hooks).send(
+                job(ContactChannel(type="webhook", endpoint="demo"))
+            )
+    assert caught.value.retry_after == pytest.approx(90, abs=2)
