@@ -65,10 +65,18 @@ class Delivery(BaseModel):
     delivery_id: str
     recipient: str
     channel: str
-    status: Literal["sent", "retrying", "failed"]
+    status: Literal["sent", "retrying", "failed", "held", "digested"] = Field(
+        description="held: kept for a digest (quiet hours, rate limit); digested: carried by "
+        "the digest delivery `digest_id`, whose own records follow"
+    )
     attempt: int
     error: str | None = None
     retry_in_s: float | None = None
+    reason: Literal["quiet_hours", "rate_limit", "digest_pending"] | None = Field(
+        None, description="Why a message was held"
+    )
+    held_until: str | None = Field(None, description="When its digest is next due")
+    digest_id: str | None = Field(None, description="The digest delivery that carried it")
     at: str
 
 
