@@ -65,9 +65,10 @@ class Delivery(BaseModel):
     delivery_id: str
     recipient: str
     channel: str
-    status: Literal["sent", "retrying", "failed", "held", "digested"] = Field(
+    status: Literal["sent", "retrying", "failed", "held", "digested", "replayed"] = Field(
         description="held: kept for a digest (quiet hours, rate limit); digested: carried by "
-        "the digest delivery `digest_id`, whose own records follow"
+        "the digest delivery `digest_id`, whose own records follow; replayed: a failed "
+        "delivery re-sent by ops (`by`, from dead letter `dlq_id`), its horizon afresh"
     )
     attempt: int
     error: str | None = None
@@ -77,6 +78,8 @@ class Delivery(BaseModel):
     )
     held_until: str | None = Field(None, description="When its digest is next due")
     digest_id: str | None = Field(None, description="The digest delivery that carried it")
+    dlq_id: str | None = Field(None, description="The dead letter a replay came from")
+    by: str | None = Field(None, description="Who replayed it: cli, or api:<key source>")
     at: str
 
 

@@ -336,13 +336,14 @@ def dlq_replay(
     """Put dead letters back on their stream and delete them from the DLQ (atomic per entry).
 
     Replay after fixing the cause (a bug, a missing unit): the consumer handles them anew.
+    A given-up notification (notification.failed) is re-sent once, its horizon afresh.
     """
     from zhitong import dlq  # noqa: PLC0415
 
     chosen = _chosen(ids, every)
     keys = Keys(prefix)
 
-    async def work(client: Redis) -> tuple[int, list[str]]:
+    async def work(client: Redis) -> tuple[int, list[str], list[str]]:
         if chosen is None:
             letters = [
                 letter for letter in await dlq.list_entries(client, keys)
@@ -353,24 +354,29 @@ def dlq_replay(
             problems = [p for p in (letter.replay_error() for letter in letters) if p]
             if problems:
                 raise dlq.DlqError(problems[0])
-        replayed, gone = 0, []
+        replayed, gone, refused = 0, [], []
         with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("replaying", total=len(letters))
             for letter in letters:
-                if await dlq.replay(client, keys, letter) is None:
-                    gone.append(letter.id)
-                else:
-                    replayed += 1
+                try:
+                    if await dlq.replay(client, keys, letter) is None:
+                        gone.append(letter.id)
+                    else:
+                        replayed += 1
+                except dlq.DlqError as exc:  # e.g. aged out: the others still go
+                    refused.append(str(exc))
                 progress.advance(task)
-        return replayed, gone
+        return replayed, gone, refused
 
     try:
-        replayed, gone = with_redis(redis_url, work)
+        replayed, gone, refused = with_redis(redis_url, work)
     except dlq.DlqError as exc:
         fail(str(exc))
     typer.echo(f"replayed {replayed} dead letter(s)")
     if gone:
         typer.echo(f"already gone (replayed or purged meanwhile): {', '.join(gone)}", err=True)
+    if refused:
+        fail("; ".join(refused))
 
 
 @dlq_app.command("purge")

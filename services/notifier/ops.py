@@ -55,7 +55,7 @@ def ops_router(client: Redis, keys: Keys, api_keys: Iterable[ApiKey]) -> APIRout
 
     @router.get("/failed")
     async def list_failed(
-        _source: Annotated[str, ops], limit: Annotated[int, Query(ge=1, le=1000)] = 100
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100, _source: str = ops
     ) -> dict[str, Any]:
         """Return the deliveries given up on (oldest first): what a replay would re-send."""
         letters = await given_up(client, keys, limit)
@@ -63,7 +63,7 @@ def ops_router(client: Redis, keys: Keys, api_keys: Iterable[ApiKey]) -> APIRout
 
     @router.post("/failed/{dlq_id}/replay", status_code=status.HTTP_202_ACCEPTED)
     async def replay(
-        dlq_id: Annotated[str, Path(pattern=r"^\d+-\d+$")], source: Annotated[str, ops]
+        dlq_id: Annotated[str, Path(pattern=r"^\d+-\d+$")], source: str = ops
     ) -> dict[str, str]:
         """Re-send one given-up delivery now; a second or concurrent replay sends nothing."""
         entries = await client.xrange(keys.dlq, min=dlq_id, max=dlq_id, count=1)
