@@ -210,7 +210,8 @@ class SlaPolicy(_Strict):
 class ApiKey(_Strict):
     """Return one upstream source's key: only its SHA-256 is stored."""
 
-    source: str
+    # A source name is part of storage keys (``idem:<source>:<key>``): no ``:`` in it.
+    source: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     # ``ops``: the notifier's operations API (list and replay given-up deliveries).
     scopes: list[Literal["submit", "act", "read", "ops"]]
@@ -277,6 +278,9 @@ class Config(_Strict):
     civic_duplicates: CivicDuplicates = Field(default_factory=CivicDuplicates)
     notifier: NotifierPacing = Field(default_factory=NotifierPacing)
     retention: Duration = 180 * 86400
+    # Keys the pseudonyms of anonymised workers and Open311 reporters (HMAC-SHA256), so they
+    # cannot be reversed by hashing candidate ids or phone numbers.  Keep it private and fixed.
+    pseudonym_secret: Annotated[str, Field(min_length=16)] | None = None
 
 
 def load_config(path: Path) -> Config:

@@ -1,36 +1,36 @@
-"""structlog set-up: one JSON line per step, PII redacted in every line (SPEC §8)."""
+"""structlog set-up: one JSON line per step, PII redacted in every line (SPEC §8).
+
+Exceptions are rendered as dicts without local variables and masked like any other field.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
-# Mainland mobile numbers, resident ID numbers (18 chars, last may be X) and
-# bank-card-like digit runs.  Digits inside longer runs (ids, timestamps) are left alone.
-_PHONE = r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"
-_ID_NUMBER = r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"
-# One pass over each string; most log values have no 11-digit run and fail fast.
-_PII = re.compile(f"{_ID_NUMBER}|{_PHONE}")
-_DIGIT_RUN = re.compile(r"\d{11}")
-_PII_KEYS = frozenset({"phone", "name", "worker_name", "worker_phone", "id_number", "contact"})
-REDACTED = "[redacted]"
+from shared.privacy import REDACTED, mask
 
-
-def redact_text(text: str) -> str:
-    """Return ``text`` with phone and ID numbers replaced."""
-    if len(text) < 11 or not _DIGIT_RUN.search(text):
-        return text
-    return _PII.sub(REDACTED, text)
+_PII_KEYS = frozenset(
+    {"phone", "name", "worker_name", "worker_phone", "id_number", "contact", "email",
+     "authorization", "api_key"}
+)  # fmt: skip
+# Values the pipeline itself wrote: nothing to mask, and the timestamp is on every line.
+_SAFE_KEYS = frozenset({"timestamp", "level", "service"})
+# Frames without local variables: structlog's default records them, unredacted, after the
+# redaction step (the request's Authorization header, the body's phone number).
+_EXCEPTIONS = structlog.processors.ExceptionRenderer(
+    ExceptionDictTransformer(show_locals=False, max_frames=20)
+)
 
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
-        return redact_text(value)
+        return mask(value)
     if isinstance(value, Mapping):
         return {
             k: (REDACTED if k in _PII_KEYS and v else _redact_value(v)) for k, v in value.items()
@@ -45,13 +45,15 @@ def redact_pii(
 ) -> MutableMapping[str, Any]:
     """Return the event dict with PII keys blanked and numbers masked in every string."""
     # Hot path (one call per log line): plain strings are checked in place, only nested
-    # values take the recursive walk.
+    # values (the rendered exception among them) take the recursive walk.
     for key, value in event_dict.items():
+        if key in _SAFE_KEYS:
+            continue
         if key in _PII_KEYS:
             if value:
                 event_dict[key] = REDACTED
         elif type(value) is str:
-            event_dict[key] = redact_text(value)
+            event_dict[key] = mask(value)
         elif isinstance(value, Mapping | list | tuple):
             event_dict[key] = _redact_value(value)
     return event_dict
@@ -69,17 +71,19 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Exceptions are rendered before redaction so that their messages are masked too.
+        _EXCEPTIONS,
         redact_pii,
     ]
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     structlog.configure(
-        processors=[*shared_processors, structlog.processors.dict_tracebacks, renderer],
+        processors=[*shared_processors, renderer],
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         wrapper_class=structlog.make_filtering_bound_logger(level_no),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared_processors, structlog.processors.dict_tracebacks],
+        foreign_pre_chain=shared_processors,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
     handler = logging.StreamHandler(sys.stdout)

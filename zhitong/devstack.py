@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from shared.config import load_config
-from shared.logging import configure_logging, get_logger, redact_text
+from shared.logging import configure_logging, get_logger
+from shared.privacy import mask
 from zhitong.redis_server import RedisServer, free_port
 
 log = get_logger(__name__)
@@ -383,7 +384,7 @@ def _as_json_line(name: str, line: str) -> str | None:
     with contextlib.suppress(ValueError):
         if isinstance(json.loads(line), dict):
             return line
-    wrapped = {"service": name, "level": "info", "event": "output", "line": redact_text(line)}
+    wrapped = {"service": name, "level": "info", "event": "output", "line": mask(line)}
     return json.dumps(wrapped, ensure_ascii=False)
 
 

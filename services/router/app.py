@@ -14,6 +14,7 @@ from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
 from shared.janitor import Janitor
 from shared.metrics import GrievanceGauges
+from shared.privacy import pseudonym_secret
 from shared.redis.client import make_client
 from shared.settings import RouterSettings
 from shared.streams import GROUP_ROUTER
@@ -40,7 +41,8 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
         prune_idle_ms=settings.consumer_prune_idle_s * 1000,
         me=settings.consumer_name,
     )
-    housekeeping = Housekeeping(janitor, settings, config.retention)
+    secret = pseudonym_secret(config.pseudonym_secret, (k.key_sha256 for k in config.api_keys))
+    housekeeping = Housekeeping(janitor, settings, config.retention, secret)
     return Service(
         "router",
         settings,

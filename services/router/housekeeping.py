@@ -17,16 +17,21 @@ log = get_logger(__name__)
 class Housekeeping:
     """Return the loop that sweeps streams and anonymises expired grievances."""
 
-    def __init__(self, janitor: Janitor, settings: RouterSettings, retention_s: int) -> None:
+    def __init__(
+        self, janitor: Janitor, settings: RouterSettings, retention_s: int, secret: str
+    ) -> None:
         self.janitor = janitor
         self.settings = settings
         self.retention_s = retention_s
+        self.secret = secret
 
     async def once(self) -> None:
         """Run one pass: trim, prune, anonymise (until nothing expired is left)."""
         await self.janitor.sweep()
         keys = self.settings.keys
-        while await anonymise_expired(self.janitor.client, keys, self.retention_s):
+        while await anonymise_expired(
+            self.janitor.client, keys, self.retention_s, secret=self.secret
+        ):
             pass
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from services.router.retention import anonymise_expired
 from shared import stats
 from shared.janitor import prune_consumers, safe_trim
+from shared.privacy import pseudonym
 from tests.helpers import eventually
 from tests.integration.router_support import (
     KEYS,
@@ -74,34 +75,62 @@ async def test_idle_consumers_without_pending_entries_are_pruned(redis: Redis) -
     assert names == {b"holder", b"me"}
 
 
-async def test_retention_anonymises_closed_grievances_and_keeps_stats(
-    redis_url: str, redis: Redis
-) -> None:
-    """After retention, name/phone/id and numbers in the text are gone; KPIs are unchanged."""
+SECRET = "test-pseudonym-secret-0123456789"
+PHONES = (
+    "13912345678",
+    "139 1234 5679",
+    "139-1234-5670",
+    "１３９１２３４５６７１",
+    "0571-87654321",
+)
+IDS = ("11010519491231002X", "110105491231002", "110105 19491231 0031")
+
+
+async def _closed_grievance(redis_url: str, redis: Redis) -> str:
+    """Return the id of a grievance that went through notes, resolution and feedback."""
     grievance = make_grievance(id="w-张伟", name="张伟", phone="13912345678")
-    grievance.description = "我的电话13912345678，身份证11010519491231002X，工资被拖欠"
+    grievance.description = "我的电话13912345678，身份证11010519491231002X，工资被拖欠3500元"
+    worker = {"id": "w-张伟", "role": "worker"}
     async with running_router(redis_url, fast_config(ack=600, resolve=6000)):
         await submit(redis, grievance)
-
-        async def assigned() -> list[dict[str, object]]:
-            return await events_of(redis, grievance.id)
-
-        (event,) = await eventually(assigned)
-        await act(redis, grievance.id, type="withdraw",
-                  actor={"id": "w-张伟", "role": "worker"})  # fmt: skip
+        (assigned,) = await eventually(lambda: events_of(redis, grievance.id))
+        unit = {"id": assigned["assignee"], "role": "member"}
+        await act(redis, grievance.id, type="add_note", actor=worker,
+                  note=f"也可以打 {PHONES[1]} 或 {PHONES[4]}，身份证 {IDS[1]}")  # fmt: skip
+        await act(redis, grievance.id, type="acknowledge", actor=unit)
+        await act(redis, grievance.id, type="resolve", actor=unit,
+                  resolution=f"已联系 {PHONES[2]}（身份证 {IDS[2]}），补发3500元")  # fmt: skip
+        await act(redis, grievance.id, type="feedback", actor=worker, rating=5,
+                  comment=f"满意，我的新号 {PHONES[3]}")  # fmt: skip
 
         async def ended() -> bool:
             return await redis.zscore(KEYS.closed_index, grievance.id) is not None
 
         await eventually(ended)
+    return grievance.id
+
+
+async def test_retention_anonymises_every_trace_of_the_worker_and_keeps_stats(
+    redis_url: str, redis: Redis
+) -> None:
+    """After retention no name, id, phone or ID number is left in record, document or timeline."""
+    gid = await _closed_grievance(redis_url, redis)
     before = await stats.compute(redis, KEYS)
-    assert await anonymise_expired(redis, KEYS, retention_s=0) == 1
-    raw = await redis.hgetall(KEYS.grievance(grievance.id))
-    record = {k.decode(): v.decode() for k, v in raw.items()}
-    text = json.dumps(record, ensure_ascii=False)
-    for secret in ("张伟", "13912345678", "11010519491231002X"):
-        assert secret not in text
-    assert record["worker_id"].startswith("anon-")
+    timeline_before = await redis.lrange(KEYS.timeline(gid), 0, -1)
+    assert b"comment" in b"".join(timeline_before)  # the scenario reached feedback
+    assert await anonymise_expired(redis, KEYS, retention_s=0, secret=SECRET) == 1
+    record = {k.decode(): v.decode() for k, v in (await redis.hgetall(KEYS.grievance(gid))).items()}
+    doc = (await redis.get(KEYS.document(gid)) or b"").decode()
+    timeline = b"\n".join(await redis.lrange(KEYS.timeline(gid), 0, -1)).decode()
+    text = json.dumps(record, ensure_ascii=False) + doc + timeline
+    for secret in ("张伟", "w-张伟", *PHONES, *IDS, "13800138000"):
+        assert secret not in text, secret
+    alias = pseudonym(SECRET, "w-张伟")
+    assert record["worker_id"] == alias
+    assert alias != pseudonym("another-secret-0123456789", "w-张伟")  # keyed, not a bare hash
+    actors = [json.loads(e).get("actor", {}) for e in await redis.lrange(KEYS.timeline(gid), 0, -1)]
+    assert {a["id"] for a in actors if a.get("role") == "worker"} == {alias}
+    assert "3500元" in timeline  # amounts are not personal data
+    assert len(timeline_before) == timeline.count("\n") + 1
     assert await stats.compute(redis, KEYS) == before
-    assert await anonymise_expired(redis, KEYS, retention_s=0) == 0
-    assert event["type"] == "grievance.assigned"
+    assert await anonymise_expired(redis, KEYS, retention_s=0, secret=SECRET) == 0
