@@ -6,17 +6,74 @@ fields so that a typo in an upstream app is a clear 422, not a silently ignored 
 
 from __future__ import annotations
 
-from datetime import datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 MAX_DESCRIPTION = 5000
 MAX_TITLE = 200
+MAX_NOTE = 2000
+# Notes per grievance: 50 of MAX_NOTE characters keep one GET well under a megabyte.
+MAX_NOTES = 50
+MAX_IDEMPOTENCY_KEY = 200
+# Bounds on stored times: a deadline or date outside them cannot be shown (year 10000) and
+# means a typo, not a plan.  The router refuses extensions beyond MAX_EXTENSION from now.
+MAX_EXTENSION = timedelta(days=366)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(days=1)
 
+
+def _visible(text: str) -> str:
+    """Refuse text made only of invisible characters (zero-width, format, whitespace)."""
+    if text and all(c.isspace() or unicodedata.category(c) in {"Cf", "Cc", "Zs"} for c in text):
+        raise ValueError("text has no visible characters (only spaces or zero-width marks)")
+    return text
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _past(moment: datetime) -> datetime:
+    """Refuse a date before 2000 or in the future (beyond clock skew)."""
+    moment = _aware(moment)
+    if not EARLIEST <= moment <= datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("must be a past date and time after 2000-01-01 (ISO 8601)")
+    return moment
+
+
+def _deadline(moment: datetime) -> datetime:
+    """Refuse a deadline before 2000 or more than MAX_EXTENSION ahead."""
+    moment = _aware(moment)
+    if not EARLIEST <= moment <= datetime.now(UTC) + MAX_EXTENSION:
+        raise ValueError(
+            f"must be within {MAX_EXTENSION.days} days from now (ISO 8601 with a time zone)"
+        )
+    return moment
+
+
+_VISIBLE = AfterValidator(_visible)
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    _VISIBLE,
+]
+# Source names are part of storage keys (``idem:<source>:<key>``): no separator may appear.
+SourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+IdempotencyKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_IDEMPOTENCY_KEY), _VISIBLE
+]
 
 
 class Industry(StrEnum):
@@ -176,19 +233,23 @@ class GrievanceIn(_Inbound):
     anonymous: bool = False
     category: Category | None = None
     urgency: Urgency | None = None
-    title: Annotated[str, StringConstraints(max_length=MAX_TITLE)] | None = None
-    description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION)]
+    title: Annotated[str, StringConstraints(max_length=MAX_TITLE), _VISIBLE] | None = None
+    description: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=MAX_DESCRIPTION),
+        _VISIBLE,
+    ]
     location: Location | None = None
     attachments: Annotated[list[AnyHttpUrl], Field(max_length=20)] = Field(default_factory=list)
-    occurred_at: datetime | None = None
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    occurred_at: Annotated[datetime, AfterValidator(_past)] | None = None
+    idempotency_key: IdempotencyKey | None = None
     locale: Locale = Locale.ZH_CN
 
 
 class StreamGrievanceIn(GrievanceIn):
     """Return a grievance published on the intake stream: the POST body plus its source."""
 
-    source: Identifier
+    source: SourceName
 
 
 class Classification(BaseModel):
@@ -233,15 +294,17 @@ class ActionIn(_Inbound):
 
     type: ActionType
     actor: Actor
-    note: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] | None = None
-    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    resolution: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] | None = None
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE), _VISIBLE] | None = None
+    reason: Annotated[str, StringConstraints(max_length=1000), _VISIBLE] | None = None
+    resolution: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), _VISIBLE] | None = (
+        None
+    )
     rating: Annotated[int, Field(ge=1, le=5)] | None = None
-    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    new_deadline: datetime | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000), _VISIBLE] | None = None
+    new_deadline: Annotated[datetime, AfterValidator(_deadline)] | None = None
     assignee: Identifier | None = None
     departments: Annotated[list[Identifier], Field(max_length=20)] | None = None
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    idempotency_key: IdempotencyKey | None = None
 
 
 class Action(ActionIn):
@@ -249,9 +312,9 @@ class Action(ActionIn):
 
     model_config = ConfigDict(extra="ignore")
 
-    action_id: str
-    grievance_id: str
-    source: str = "direct"
+    action_id: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    grievance_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    source: SourceName = "direct"
 
 
 class Event(BaseModel):

@@ -133,7 +133,13 @@ async def accept_many(
 def _ms_to_iso(value: str) -> str | None:
     if not value:
         return None
-    return datetime.fromtimestamp(int(value) / 1000, UTC).isoformat().replace("+00:00", "Z")
+    try:
+        moment = datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        # A time no calendar can show (stored before bounds were checked) must not make
+        # the grievance unreadable: the read model shows it as unknown.
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def decode_record(raw: dict[bytes, bytes]) -> dict[str, Any]:

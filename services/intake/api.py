@@ -41,12 +41,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid body: one entry per field error, with allowed values"},
 }
 _PRIVATE_WORKER_FIELDS = ("name", "phone")
+MISSING_CONTENT_TYPE = "Content-Type header is missing: send the body as application/json (UTF-8)"
 
 
 async def require_json(request: Request) -> None:
     """Refuse a body that is not declared as JSON (415) before it is parsed."""
-    content_type = request.headers.get("content-type", "application/json")
-    media = content_type.split(";")[0].strip().lower()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not media:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, MISSING_CONTENT_TYPE)
     if media != "application/json" and not media.endswith("+json"):
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.intake.api import grievance_router
+from services.intake.api import MISSING_CONTENT_TYPE, grievance_router
 from services.intake.auth import KeyRing
 from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet, load_rules
@@ -23,6 +23,7 @@ from services.intake.validation import format_errors
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
+from shared.privacy import pseudonym_secret
 from shared.redis.client import make_client
 from shared.redis.scripts import Scripts
 from shared.settings import IntakeSettings
@@ -45,6 +46,9 @@ def build_app(
         keys=keys,
         rules=rules or load_rules(),
         civic=CivicIndex(client, keys, config.civic_duplicates),
+        pseudonym_secret=pseudonym_secret(
+            config.pseudonym_secret, (k.key_sha256 for k in config.api_keys)
+        ),
     )
     stream_intake = StreamConsumer(
         client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)
@@ -70,8 +74,12 @@ def build_app(
     return app
 
 
-async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # registered for this type only
+    if request.method == "POST" and "content-type" not in request.headers:
+        # FastAPI parses an undeclared body as JSON before require_json can say why it failed.
+        detail = {"detail": MISSING_CONTENT_TYPE}
+        return JSONResponse(detail, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     errors = format_errors(exc.errors())
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return JSONResponse(

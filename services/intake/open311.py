@@ -9,8 +9,6 @@ shows only what a civic report makes public: never the reporter's name or phone.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,8 +20,16 @@ from redis.asyncio import Redis
 from services.intake.auth import KeyRing
 from services.intake.submission import Intake
 from services.intake.validation import format_errors, reasons
-from shared import store
-from shared.events import CIVIC_CATEGORIES, Category, Channel, GrievanceIn, State
+from shared import codec, store
+from shared.events import (
+    CIVIC_CATEGORIES,
+    MAX_IDEMPOTENCY_KEY,
+    Category,
+    Channel,
+    GrievanceIn,
+    State,
+)
+from shared.privacy import pseudonym
 from shared.streams import Keys
 
 SERVICE_NAMES: dict[Category, str] = {
@@ -47,6 +53,7 @@ SERVICE_NAMES: dict[Category, str] = {
     Category.OTHER: "其他 Other",
 }
 _CODES = frozenset(c.value for c in Category)
+MAX_FORM_FIELDS = 50
 _CLOSED = frozenset({State.RESOLVED, State.CLOSED, State.REJECTED, State.WITHDRAWN})
 
 
@@ -65,21 +72,37 @@ async def _form(request: Request) -> dict[str, str]:
     try:
         text = raw.decode("utf-8")
         if media == "application/json":
-            data = json.loads(text or "{}")
+            # codec.loads refuses recursion bombs (``[[[[…``) before json would overflow.
+            data = codec.loads(text or "{}")
             if not isinstance(data, dict):
                 raise ValueError("body must be a JSON object")
             return {k: str(v) for k, v in data.items() if v is not None}
-        return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=False).items()}
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        fields = parse_qs(text, keep_blank_values=False, max_num_fields=MAX_FORM_FIELDS)
+        return {k: v[-1] for k, v in fields.items()}
+    except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError, PayloadError
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unreadable body: {exc}") from exc
 
 
-def to_grievance(form: dict[str, str]) -> GrievanceIn:
+def _idempotency_key(request: Request) -> str | None:
+    """Return the ``Idempotency-Key`` header, or raise 400 when it is unusable."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+        )
+    return key
+
+
+def to_grievance(form: dict[str, str], secret: str) -> GrievanceIn:
     """Return the grievance for GeoReport request fields (raises ``ValidationError``)."""
-    # A reporter without an account is still one person per device/email/phone.
+    # A reporter without an account is still one person per device/email/phone; the id is
+    # keyed with the deployment's secret, so it cannot be reversed by hashing phone numbers.
     contact = form.get("email") or form.get("phone") or ""
-    pseudonym = "open311:" + hashlib.sha256(contact.encode()).hexdigest()[:16] if contact else ""
-    worker_id = form.get("account_id") or form.get("device_id") or pseudonym or "open311:public"
+    alias = pseudonym(secret, contact, prefix="open311:") if contact else ""
+    worker_id = form.get("account_id") or form.get("device_id") or alias or "open311:public"
     name = " ".join(p for p in (form.get("first_name"), form.get("last_name")) if p) or None
     location: dict[str, Any] = {"address": form.get("address_string")}
     if "lat" in form or "long" in form:
@@ -149,6 +172,7 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
         """File a service request (form-encoded or JSON, with `api_key`)."""
         try:
             form = await _form(request)
+            idempotency_key = _idempotency_key(request)
         except HTTPException as exc:
             return georeport_error(exc.status_code, str(exc.detail))
         bearer = request.headers.get("authorization")
@@ -164,13 +188,13 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
                 "a location is required: lat and long, or address_string",
             )
         try:
-            body = to_grievance(form)
+            body = to_grievance(form, intake.pseudonym_secret)
         except ValidationError as exc:
             errors = format_errors(exc.errors(include_url=False, include_input=False))
             return georeport_error(status.HTTP_400_BAD_REQUEST, "; ".join(reasons(errors)))
         outcome = await intake.submit(
             body, source=principal.source, channel=Channel.OPEN311,
-            idempotency_key=request.headers.get("idempotency-key"),
+            idempotency_key=idempotency_key,
         )  # fmt: skip
         notice = f"受理编号 tracking number {outcome.tracking_no}"
         if outcome.duplicate_of:

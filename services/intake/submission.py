@@ -66,6 +66,8 @@ class Intake:
     keys: Keys
     rules: RuleSet
     civic: CivicIndex
+    # Keys the pseudonyms of reporters without an account (Open311); see shared.privacy.
+    pseudonym_secret: str = field(default="", repr=False)
     # Accepts of concurrent HTTP requests waiting for the next pipeline (see _accept_soon).
     _queued: list[tuple[store.AcceptRequest, asyncio.Future[store.AcceptResult]]] = field(
         default_factory=list, init=False, repr=False

@@ -118,7 +118,10 @@ def when(locale: str, moment: datetime | str | None) -> str | None:
         parsed = moment
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    local = parsed.astimezone(BEIJING)
+    try:
+        local = parsed.astimezone(BEIJING)
+    except OverflowError:  # 9999-12-31T23:59Z has no UTC+8 day: show it as sent
+        return parsed.isoformat()
     if locale == "en":
         return f"{local:%d %b %H:%M} (UTC+8)"
     return f"{local.month}月{local.day}日 {local:%H:%M}"

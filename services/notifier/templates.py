@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 from services.notifier import labels
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient
 from shared.events import Event, EventType
+from shared.privacy import mask
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SUMMARY_CHARS = 60
@@ -99,6 +100,11 @@ def event_context(
     """Return every name a template may use; absent facts are ``None``, never missing."""
     data = event.data
     departments = [directory.name_of(str(d)) or str(d) for d in data.get("departments") or []]
+    # Free texts quote the worker; whoever may not see the worker reads them masked.
+    private = recipient.audience is not Audience.WORKER and not _shows_worker(
+        grievance, recipient, reveal_worker
+    )
+    text = mask_text if private else _as_is
     sep = "、" if locale == labels.DEFAULT_LOCALE else ", "
     return {
         "audience": recipient.audience.value,
@@ -115,10 +121,10 @@ def event_context(
         "resolve_due": labels.when(locale, event.resolve_due_at),
         "at": labels.when(locale, event.at),
         "reason": labels.reason(locale, event.reason),
-        "note": data.get("note"),
-        "resolution": data.get("resolution"),
+        "note": text(data.get("note")),
+        "resolution": text(data.get("resolution")),
         "rating": data.get("rating"),
-        "comment": data.get("comment"),
+        "comment": text(data.get("comment")),
         "departments": sep.join(departments) or None,
         "new_deadline": labels.when(locale, data.get("new_deadline")),
         "warning_for": labels.label(locale, "deadline", data.get("warning_for")),
@@ -131,7 +137,7 @@ def event_context(
         "refused_action": labels.label(locale, "action", data.get("refused_action")),
         "category": labels.label(locale, "category", grievance.category),
         "urgency": labels.label(locale, "urgency", grievance.urgency),
-        "summary": _summary(grievance),
+        "summary": text(_summary(grievance)),
         **_worker_identity(grievance, recipient, locale, reveal_worker),
     }
 
@@ -144,17 +150,30 @@ def _summary(grievance: GrievanceView) -> str | None:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
-def _worker_identity(
-    grievance: GrievanceView, recipient: Recipient, locale: str, reveal_worker: bool
-) -> dict[str, str | None]:
+def mask_text(value: object) -> str | None:
+    """Return a free text with phone, ID numbers and e-mail masked (``None`` stays)."""
+    return mask(str(value)) if value is not None else None
+
+
+def _as_is(value: object) -> Any:
+    return value
+
+
+def _shows_worker(grievance: GrievanceView, recipient: Recipient, reveal_worker: bool) -> bool:
     # Only assignees ever see who the worker is, and only when the worker did not ask to
     # stay anonymous and the channel is not the development log (which must hold no PII).
-    show = (
+    return (
         reveal_worker
         and not grievance.anonymous
         and recipient.audience is not Audience.WORKER
         and recipient.audience is not Audience.ACTOR
     )
+
+
+def _worker_identity(
+    grievance: GrievanceView, recipient: Recipient, locale: str, reveal_worker: bool
+) -> dict[str, str | None]:
+    show = _shows_worker(grievance, recipient, reveal_worker)
     fallback = labels.label(locale, "anonymous", "worker" if grievance.anonymous else "named")
     return {
         "worker": (grievance.worker_name if show and grievance.worker_name else fallback),

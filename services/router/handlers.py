@@ -13,7 +13,7 @@ from services.router import directory
 from services.router.engine import Engine, Outcome
 from shared import codec
 from shared.consumer import Entry
-from shared.events import Action, ActionType, Category, Grievance
+from shared.events import MAX_NOTES, Action, ActionType, Category, Grievance
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -118,12 +118,25 @@ class ActionHandler:
             },
         )  # fmt: skip
         check = {
+            ActionType.ADD_NOTE: self._check_note,
             ActionType.EXTEND: self._check_extend,
             ActionType.REASSIGN: self._check_reassign,
             ActionType.REFER: self._check_refer,
         }.get(action.type)
         refusal = await check(action, normalised) if check else ""
         return refusal, normalised
+
+    async def _check_note(self, action: Action, _normalised: dict[str, Any]) -> str:
+        """Refuse a note past MAX_NOTES: one grievance must stay readable in one GET."""
+        timeline = self.engine.keys.timeline(action.grievance_id)
+        client = self.engine.client
+        if await client.llen(timeline) < MAX_NOTES:
+            return ""  # too few entries to hold too many notes: no need to count them
+        entries = await client.lrange(timeline, 0, -1)
+        notes = sum(b'"grievance.note_added"' in entry for entry in entries)
+        if notes >= MAX_NOTES:
+            return f"this grievance already has {notes} notes (the limit is {MAX_NOTES})"
+        return ""
 
     @staticmethod
     async def _check_extend(action: Action, normalised: dict[str, Any]) -> str:
