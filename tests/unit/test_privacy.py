@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import structlog
 
+from services.notifier.recipients import Audience
+from shared.events import EventType
 from shared.logging import configure_logging, get_logger
 from shared.privacy import REDACTED, mask, pseudonym, pseudonym_secret
+from tests.unit.test_notifier_templates import GRIEVANCE, event, text
 
 MASKED = [
     "13800138000",
@@ -116,3 +120,16 @@ def test_exception_lines_hold_no_locals_keys_or_phones(log_lines: io.StringIO) -
     frames = record["exception"][0]["frames"]
     assert frames
     assert all("locals" not in frame for frame in frames)
+
+
+def test_notifications_mask_texts_for_those_who_may_not_see_the_worker() -> None:
+    """An anonymous worker's note reaches the assignee masked; the worker's own reply is not."""
+    phone = "138 0013 8001"
+    anonymous = replace(GRIEVANCE, anonymous=True, title=f"电话{phone}")
+    note = event(EventType.NOTE_ADDED, data={"note": f"请回电 {phone}"})
+    masked = text(note, Audience.ASSIGNEE, grievance=anonymous)
+    assert "0013" not in masked
+    assert REDACTED in masked
+    assert phone in text(note, Audience.ASSIGNEE)  # named worker, assignee may call back
+    resolved = event(EventType.RESOLVED, data={"resolution": f"已回电 {phone}"})
+    assert phone in text(resolved, Audience.WORKER, grievance=anonymous)
