@@ -208,13 +208,28 @@ class SlaPolicy(_Strict):
 
 
 class ApiKey(_Strict):
-    """Return one upstream source's key: only its SHA-256 is stored."""
+    """Return one key and who holds it (SPEC §3, "Who may do what"); only its SHA-256 is stored.
+
+    ``holder`` bounds the key whatever its scopes: an ``app`` (its ``source``) submits and
+    reads and acts for what it filed; a ``unit`` key reads and acts for ``unit`` and the units
+    below it; an ``oversight`` key reads everything and acts as oversight.
+    """
 
     # A source name is part of storage keys (``idem:<source>:<key>``): no ``:`` in it.
     source: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     # ``ops``: the notifier's operations API (list and replay given-up deliveries).
     scopes: list[Literal["submit", "act", "read", "ops"]]
+    holder: Literal["app", "unit", "oversight"] = "app"
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _holder_fits(self) -> ApiKey:
+        if (self.holder == "unit") != (self.unit is not None):
+            raise ValueError("a unit key names its `unit` (a directory id); other keys name none")
+        if self.holder != "app" and "submit" in self.scopes:
+            raise ValueError("only an app key may submit: a grievance belongs to the app filing it")
+        return self
 
 
 class RetryPolicy(_Strict):

@@ -472,12 +472,21 @@ def schema_errors(exc: ValidationError) -> list[str]:
 
 
 def cross_reference_errors(config: Config) -> list[str]:
-    """Return the router's directory checks (unknown ids, overlaps…) when it is installed."""
+    """Return the router's directory checks and intake's key checks, where installed."""
+    errors: list[str] = []
     try:
         from services.router.directory import validate  # noqa: PLC0415  (optional dependency)
     except ImportError:
-        return []
-    return validate(config)
+        pass
+    else:
+        errors.extend(validate(config))
+    try:
+        from services.intake.principals import key_errors  # noqa: PLC0415  (optional dependency)
+    except ImportError:
+        pass
+    else:
+        errors.extend(key_errors(config))
+    return errors
 
 
 def summary(config: Config) -> str:

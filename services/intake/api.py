@@ -2,6 +2,9 @@
 
 Every refusal is a 4xx with a body that says what to fix; nothing a client sends can
 produce a 5xx.  Readers other than the submitting app never see a worker's name or phone.
+Who may read and act is decided by ``principals.Policy`` alone: a grievance a key may not
+read answers exactly as an unknown id does (404), and an actor the key may not speak for is
+refused with 403 before anything reaches the router.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
-from services.intake.auth import KeyRing, Principal
+from services.intake.auth import KeyRing
+from services.intake.principals import Policy, Principal, Tenancy
 from services.intake.submission import Intake
 from shared import codec, store
 from shared.events import Accepted, Action, ActionIn, Channel, GrievanceIn
@@ -39,6 +43,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body larger than the configured limit"},
     415: {"description": "Body is not JSON"},
     422: {"description": "Invalid body: one entry per field error, with allowed values"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such grievance, or none this API key may read (the same answer)"}
 }
 _PRIVATE_WORKER_FIELDS = ("name", "phone")
 MISSING_CONTENT_TYPE = "Content-Type header is missing: send the body as application/json (UTF-8)"
@@ -80,8 +87,18 @@ def public_view(
     return {"id": grievance_id, **view, "grievance": doc, "timeline": timeline}
 
 
-def grievance_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
-    """Return the ``/v1/grievances`` routes bound to one intake and one key ring."""
+def _not_found(grievance_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"No grievance '{grievance_id}'")
+
+
+def _forbidden(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, f"{reason}; nothing was applied")
+
+
+def grievance_router(
+    intake: Intake, keyring: KeyRing, policy: Policy, client: Redis, keys: Keys
+) -> APIRouter:
+    """Return the ``/v1/grievances`` routes bound to one intake, key ring and policy."""
     router = APIRouter(prefix="/v1/grievances", tags=["grievances"], responses=_ERRORS)
     can_submit = Depends(keyring.require("submit"))
     can_read = Depends(keyring.require("read"))
@@ -120,13 +137,13 @@ def grievance_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys
         code = status.HTTP_200_OK if outcome.result == "duplicate" else status.HTTP_202_ACCEPTED
         return JSONResponse(outcome.reply(), code)
 
-    @router.get("/{grievance_id}")
+    @router.get("/{grievance_id}", responses=_NOT_FOUND)
     async def read_grievance(grievance_id: str, principal: Principal = can_read) -> JSONResponse:
-        """Return a grievance (by id or tracking number): state and full timeline."""
+        """Return a grievance (by id or tracking number) this key may read: state, timeline."""
         found_id = await store.resolve_id(client, keys, grievance_id)
         loaded = await store.load(client, keys, found_id)
-        if loaded is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No grievance '{grievance_id}'")
+        if loaded is None or not policy.may_read(principal, Tenancy.of(loaded[0])):
+            raise _not_found(grievance_id)
         record, timeline = loaded
         reveal = record.get("anonymous") != "1" and record.get("source") == principal.source
         return JSONResponse(public_view(found_id, record, timeline, reveal_worker=reveal))
@@ -135,7 +152,10 @@ def grievance_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys
         "/{grievance_id}/actions",
         status_code=status.HTTP_202_ACCEPTED,
         dependencies=[Depends(require_json)],
-        responses={404: {"description": "No such grievance"}},
+        responses={
+            403: {"description": "The API key lacks `act`, or may not speak for the actor"},
+            **_NOT_FOUND,
+        },
     )
     async def act_on_grievance(
         grievance_id: str,
@@ -143,10 +163,21 @@ def grievance_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys
         idempotency_key: IdempotencyHeader = None,
         principal: Principal = can_act,
     ) -> JSONResponse:
-        """Queue an action for the router; a refused action shows up as `action.refused`."""
+        """Queue an action for the router, as an actor this key may speak for (else 403).
+
+        The router may still refuse it (chain of authority, state): that shows up as an
+        `action.refused` event on the grievance's timeline.
+        """
+        refusal = policy.actor_refusal(principal, body.type, body.actor)
+        if refusal:
+            raise _forbidden(refusal)
         found_id = await store.resolve_id(client, keys, grievance_id)
-        if not await client.exists(keys.grievance(found_id)):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No grievance '{grievance_id}'")
+        loaded = await store.load(client, keys, found_id)
+        if loaded is None or not policy.may_read(principal, Tenancy.of(loaded[0])):
+            raise _not_found(grievance_id)
+        refusal = policy.grievance_refusal(principal, body.actor, Tenancy.of(loaded[0]))
+        if refusal:
+            raise _forbidden(refusal)
         key = _one_key(idempotency_key, body.idempotency_key)
         # Scoped per source, so two apps choosing the same key never collide.
         action_id = f"{principal.source}:{key}" if key else new_action_id()

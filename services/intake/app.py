@@ -17,6 +17,7 @@ from services.intake.classify import RuleSet, load_rules
 from services.intake.console import console_router
 from services.intake.ingest import StreamIntake
 from services.intake.open311 import open311_router
+from services.intake.principals import Policy
 from services.intake.stats import stats_router
 from services.intake.submission import Intake
 from services.intake.validation import format_errors
@@ -54,6 +55,7 @@ def build_app(
         client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)
     )
     keyring = KeyRing(config.api_keys)
+    policy = Policy.of(config)
     service = Service(
         name="intake",
         settings=settings,
@@ -62,7 +64,7 @@ def build_app(
         registry=registry,
         consumers=[stream_intake],
         routers=[
-            grievance_router(intake, keyring, client, keys),
+            grievance_router(intake, keyring, policy, client, keys),
             open311_router(intake, keyring, client, keys),
             stats_router(keyring, client, keys),
             console_router(keyring, client, keys),

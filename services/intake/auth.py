@@ -1,4 +1,4 @@
-"""API keys per upstream source: hashed at rest, compared in constant time, scoped.
+"""API keys: hashed at rest, compared in constant time, scoped, each naming its holder.
 
 ``401`` means "who are you?" (no key, or a key we do not know) and carries
 ``WWW-Authenticate``; ``403`` means "we know you, but this key may not do that".
@@ -9,24 +9,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import HTTPException, Request, status
 
+from services.intake.principals import Holder, Principal
 from shared.config import ApiKey
 
 Scope = Literal["submit", "act", "read"]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="zhitong"'}
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Return the authenticated upstream app and what its key may do."""
-
-    source: str
-    scopes: frozenset[str]
+# The documented refusals of a route only oversight keys may call.
+OVERSIGHT_ONLY: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown API key"},
+    403: {"description": "Not an oversight key with the 'read' scope"},
+}
 
 
 def hash_key(key: str) -> str:
@@ -38,9 +35,7 @@ class KeyRing:
     """Return the principal for a presented key, checking every stored hash."""
 
     def __init__(self, keys: Iterable[ApiKey]) -> None:
-        self._keys = [
-            (k.key_sha256.encode(), Principal(k.source, frozenset(k.scopes))) for k in keys
-        ]
+        self._keys = [(k.key_sha256.encode(), Principal.of(k)) for k in keys]
 
     def identify(self, presented: str) -> Principal | None:
         """Return the principal whose key hashes to ``presented``'s hash, else ``None``."""
@@ -64,15 +59,27 @@ class KeyRing:
             raise _unauthorized("Unknown API key")
         return principal
 
-    def require(self, scope: Scope) -> Callable[[Request], Awaitable[Principal]]:
-        """Return a FastAPI dependency granting access to keys holding ``scope``."""
+    def require(
+        self, scope: Scope, *, oversight_only: bool = False
+    ) -> Callable[[Request], Awaitable[Principal]]:
+        """Return a FastAPI dependency granting access to keys holding ``scope``.
+
+        ``oversight_only`` routes (the service-wide KPIs and console) also need an
+        oversight key: their numbers span every app and unit.
+        """
 
         async def dependency(request: Request) -> Principal:
             principal = self.authenticate(request.headers.get("authorization"))
             if scope not in principal.scopes:
                 raise HTTPException(
                     status.HTTP_403_FORBIDDEN,
-                    f"API key of source '{principal.source}' lacks the '{scope}' scope",
+                    f"{str(principal).capitalize()} lacks the '{scope}' scope",
+                )
+            if oversight_only and principal.holder is not Holder.OVERSIGHT:
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    f"Only an oversight key may read this (service-wide data); {principal} "
+                    "may read the grievances it filed or its units hold",
                 )
             return principal
 

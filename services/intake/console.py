@@ -1,10 +1,11 @@
 """``/console``: a read-only status page for the people who watch the service.
 
 The page itself (``static/console.html`` + a small script, no build step) is public and
-holds no data.  Its numbers come from ``GET /console/data``, which needs a key with the
-``read`` scope: the page asks for it once and keeps it in ``sessionStorage`` (gone when the
-tab closes).  The data carries no personal details — ids, tracking numbers, units, states,
-deadlines and the KPIs of ``shared.stats`` (the same numbers as ``GET /v1/stats``).
+holds no data.  Its numbers come from ``GET /console/data``, which needs an oversight key
+with the ``read`` scope (it lists every open grievance): the page asks for it once and
+keeps it in ``sessionStorage`` (gone when the tab closes).  The data carries no personal
+details — ids, tracking numbers, units, states, deadlines and the KPIs of ``shared.stats``
+(the same numbers as ``GET /v1/stats``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse, JSONResponse
 from redis.asyncio import Redis
 
-from services.intake.auth import KeyRing
+from services.intake.auth import OVERSIGHT_ONLY, KeyRing
 from shared import stats
 from shared.redis.client import as_text
 from shared.streams import PAYLOAD_FIELD, Keys
@@ -101,7 +102,7 @@ async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
 
 
 def console_router(keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
-    """Return ``/console`` (page and assets, public) and ``/console/data`` (scope ``read``)."""
+    """Return ``/console`` (page and assets, public) and ``/console/data`` (oversight, read)."""
     router = APIRouter(tags=["console"])
 
     @router.get("/console", include_in_schema=False)
@@ -116,7 +117,11 @@ def console_router(keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No console asset '{name}'")
         return FileResponse(STATIC / name, media_type=_ASSETS[name], headers=_PAGE_HEADERS)
 
-    @router.get("/console/data", dependencies=[Depends(keyring.require("read"))])
+    @router.get(
+        "/console/data",
+        dependencies=[Depends(keyring.require("read", oversight_only=True))],
+        responses=OVERSIGHT_ONLY,
+    )
     async def data() -> JSONResponse:
         """Return the status page's data: KPIs, open grievances' deadlines, escalations."""
         return JSONResponse(await snapshot(client, keys), headers={"Cache-Control": "no-store"})

@@ -3,8 +3,11 @@
 Categories are the services.  ``POST requests.json`` takes the GeoReport fields (form or
 JSON) and files a grievance on the ``open311`` channel; ``GET requests/{id}.json`` maps
 our states onto GeoReport's ``open``/``closed``.  Errors use GeoReport's shape
-``[{"code": …, "description": …}]``.  Polling needs no key (as in GeoReport), so it
-shows only what a civic report makes public: never the reporter's name or phone.
+``[{"code": …, "description": …}]``.  Polling needs no key (as in GeoReport), so its view
+is public-safe by construction: only reports filed through Open311 and not anonymous (any
+other id answers exactly as an unknown one, 404); texts masked in one place
+(``public_text``); coordinates rounded to about 100 m; the responsible unit, never a
+member's name; plain wording per state instead of internal reasons.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from shared.events import (
     GrievanceIn,
     State,
 )
-from shared.privacy import pseudonym
+from shared.privacy import mask, pseudonym
 from shared.streams import Keys
 
 SERVICE_NAMES: dict[Category, str] = {
@@ -55,6 +58,21 @@ SERVICE_NAMES: dict[Category, str] = {
 _CODES = frozenset(c.value for c in Category)
 MAX_FORM_FIELDS = 50
 _CLOSED = frozenset({State.RESOLVED, State.CLOSED, State.REJECTED, State.WITHDRAWN})
+# What a citizen reads for each state, instead of the timeline's internal reasons.
+CITIZEN_NOTES = {
+    State.SUBMITTED: "已受理 Received",
+    State.ASSIGNED: "已转交承办单位 Passed to the responsible unit",
+    State.ACKNOWLEDGED: "承办单位正在办理 Being handled",
+    State.AWAITING_WORKER: "等待报告人补充情况 Waiting for more details from the reporter",
+    State.RESOLVED: "已办结 Resolved",
+    State.CLOSED: "已办结 Closed",
+    State.REOPENED: "重新办理中 Being handled again",
+    State.REJECTED: "未予受理 Not taken up",
+    State.WITHDRAWN: "报告人已撤回 Withdrawn by the reporter",
+}
+# Three decimals of a degree are about 100 m: near enough to find a broken street light,
+# too coarse to point at the reporter's door.
+COORDINATE_DECIMALS = 3
 
 
 def _service_name(code: str) -> str:
@@ -117,6 +135,37 @@ def to_grievance(form: dict[str, str], secret: str) -> GrievanceIn:
     return GrievanceIn.model_validate(body)
 
 
+def is_public(record: dict[str, Any]) -> bool:
+    """Return whether the key-less view may show a grievance: an Open311, non-anonymous one."""
+    doc = record.get("doc") or {}
+    anonymous = record.get("anonymous") == "1" or doc.get("anonymous") is True
+    return doc.get("channel") == Channel.OPEN311.value and not anonymous
+
+
+def public_text(text: object) -> str | None:
+    """Return free text as the public may read it: phone and ID numbers masked."""
+    return mask(str(text)) if text else None
+
+
+def _rounded(value: object) -> float | None:
+    return round(value, COORDINATE_DECIMALS) if isinstance(value, int | float) else None
+
+
+def _agency(record: dict[str, Any]) -> str | None:
+    """Return the name of the unit handling the report: a member's branch, never the member."""
+    links = {link["tier"]: link for link in record.get("chain") or []}
+    current = links.get(int(record.get("tier") or 0))
+    if current is not None and current.get("kind") == "member":
+        current = links.get(2)
+    return str(current.get("name") or current.get("unit")) if current else None
+
+
+def _status_notes(state: str, record: dict[str, Any]) -> str:
+    if state in {State.RESOLVED, State.CLOSED} and record.get("resolution"):
+        return public_text(record["resolution"]) or ""
+    return next((note for known, note in CITIZEN_NOTES.items() if known.value == state), "")
+
+
 def _request_view(
     gid: str, record: dict[str, Any], timeline: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -125,22 +174,21 @@ def _request_view(
     state = record.get("state", State.SUBMITTED.value)
     category = record.get("category", Category.OTHER.value)
     last = timeline[-1] if timeline else {}
-    notes = record.get("resolution") or last.get("reason") or last.get("type")
     return {
         "service_request_id": gid,
         "status": "closed" if state in _CLOSED else "open",
-        "status_notes": notes,
+        "status_notes": _status_notes(state, record),
         "service_name": _service_name(category),
         "service_code": category,
-        "description": doc.get("description"),
-        "agency_responsible": record.get("assignee_name") or record.get("assignee"),
+        "description": public_text(doc.get("description")),
+        "agency_responsible": _agency(record),
         "service_notice": f"tracking number {record.get('tracking_no')}",
         "requested_datetime": record.get("submitted_at"),
         "updated_datetime": last.get("at") or record.get("submitted_at"),
         "expected_datetime": record.get("resolve_due"),
-        "address": location.get("address"),
-        "lat": location.get("lat"),
-        "long": location.get("lon"),
+        "address": public_text(location.get("address")),
+        "lat": _rounded(location.get("lat")),
+        "long": _rounded(location.get("lon")),
         "media_url": (doc.get("attachments") or [None])[0],
         "duplicate_of": doc.get("duplicate_of"),
     }
@@ -167,7 +215,13 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
             for c in ordered
         ]
 
-    @router.post("/requests.json")
+    @router.post(
+        "/requests.json",
+        responses={
+            400: {"description": "Unreadable or invalid report (GeoReport error list)"},
+            403: {"description": "api_key missing, unknown, or without the 'submit' scope"},
+        },
+    )
     async def create_request(request: Request) -> JSONResponse:
         """File a service request (form-encoded or JSON, with `api_key`)."""
         try:
@@ -205,28 +259,25 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
             [{"service_request_id": outcome.id, "service_notice": notice, "account_id": None}]
         )
 
-    @router.get("/requests/{request_id}.json")
+    @router.get(
+        "/requests/{request_id}.json",
+        responses={404: {"description": "No public Open311 report with this id (no key needed)"}},
+    )
     async def get_request(request_id: str) -> JSONResponse:
-        """Return one service request's public status (GeoReport returns a list)."""
+        """Return one public service request's status (GeoReport returns a list)."""
         gid = await store.resolve_id(client, keys, request_id)
         loaded = await store.load(client, keys, gid)
-        public = loaded is not None and (
-            loaded[0].get("category") in CIVIC_CATEGORIES
-            or (loaded[0].get("doc") or {}).get("channel") == Channel.OPEN311.value
-        )
-        if loaded is None or not public:
+        if loaded is None or not is_public(loaded[0]):
             return georeport_error(status.HTTP_404_NOT_FOUND, f"no service request '{request_id}'")
         view = _request_view(gid, *loaded)
-        original_id = view["duplicate_of"]
-        if view["status"] == "open" and original_id:
-            # A linked duplicate is answered by its original's outcome (SPEC §7).
-            original = await store.load(client, keys, original_id)
-            if original is not None:
-                first = _request_view(original_id, *original)
-                if first["status"] == "closed":
-                    view.update(
-                        {k: first[k] for k in ("status", "status_notes", "agency_responsible")}
-                    )
+        original_id = view.pop("duplicate_of")
+        original = await store.load(client, keys, original_id) if original_id else None
+        if original is not None and is_public(original[0]):
+            view["duplicate_of"] = original_id
+            first = _request_view(original_id, *original)
+            if view["status"] == "open" and first["status"] == "closed":
+                # A linked duplicate is answered by its original's outcome (SPEC §7).
+                view.update({k: first[k] for k in ("status", "status_notes", "agency_responsible")})
         return JSONResponse([view])
 
     return router

@@ -18,6 +18,12 @@ from shared.streams import Keys
 
 DEMO_KEY = "zt-demo-key"
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
+# The demo unit and oversight keys of config/demo.yaml (README, "Security").
+MEMBER_AUTH = {"Authorization": "Bearer zt-demo-member-key"}  # m-wang
+BRANCH_AUTH = {"Authorization": "Bearer zt-demo-branch-key"}  # b-zto-east and its members
+COMMITTEE_AUTH = {"Authorization": "Bearer zt-demo-committee-key"}  # c-express and below
+FALLBACK_AUTH = {"Authorization": "Bearer zt-demo-fallback-key"}  # u-liangxin
+OVERSIGHT_AUTH = {"Authorization": "Bearer zt-demo-oversight-key"}
 KEYS = Keys()
 
 

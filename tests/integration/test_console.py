@@ -26,6 +26,9 @@ from zhitong.redis_server import free_port
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": "Bearer zt-demo-key"}
+BRANCH_AUTH = {"Authorization": "Bearer zt-demo-branch-key"}
+OVERSIGHT_KEY = "zt-demo-oversight-key"
+OVERSIGHT_AUTH = {"Authorization": f"Bearer {OVERSIGHT_KEY}"}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -108,7 +111,7 @@ async def run_scenario(client: httpx.AsyncClient, redis: Redis) -> list[str]:
     await eventually(all_escalated, timeout=20)
     branch = (await redis.hget(Keys().grievance(ids[0]), "assignee")).decode()
     action = {"type": "acknowledge", "actor": {"id": branch, "role": "branch"}}
-    reply = await client.post(f"/v1/grievances/{ids[0]}/actions", json=action, headers=AUTH)
+    reply = await client.post(f"/v1/grievances/{ids[0]}/actions", json=action, headers=BRANCH_AUTH)
     assert reply.status_code == 202, reply.text
 
     async def acknowledged() -> bool:
@@ -125,8 +128,9 @@ async def test_console_renders_the_scenario_in_chromium(
     """A new user opens /console, gives the read key, and sees the scenario's numbers."""
     async with httpx.AsyncClient(base_url=intake_url) as client:
         ids = await run_scenario(client, redis)
-        data = (await client.get("/console/data", headers=AUTH)).json()
+        data = (await client.get("/console/data", headers=OVERSIGHT_AUTH)).json()
         assert (await client.get("/console/data")).status_code == 401
+        assert (await client.get("/console/data", headers=AUTH)).status_code == 403
     kpis: dict[str, Any] = await stats.compute(redis, Keys())
     overall = kpis["overall"]
     assert (overall["open"], overall["breaches"]) == (3, 3)
@@ -135,7 +139,7 @@ async def test_console_renders_the_scenario_in_chromium(
     assert "请输入只读密钥" in first_visit
     assert re.search(r'<section id="login"(?! hidden)', first_visit), "the key form is shown"
 
-    page = f"{intake_url}/console#key=zt-demo-key"
+    page = f"{intake_url}/console#key={OVERSIGHT_KEY}"
     dom = await chromium("--dump-dom", page, profile=tmp_path / "p2")
     assert element(dom, "count-open") == "3"
     assert element(dom, "count-breaches") == "3"

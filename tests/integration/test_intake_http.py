@@ -13,6 +13,8 @@ from redis.asyncio import Redis
 from tests.integration.intake_support import (
     AUTH,
     KEYS,
+    MEMBER_AUTH,
+    OVERSIGHT_AUTH,
     fixture_http,  # noqa: F401  (fixture used by name)
     fixture_intake_app,  # noqa: F401  (fixture used by name)
     grievance_body,
@@ -172,14 +174,16 @@ async def test_missing_or_unknown_key_is_401(
 async def test_key_without_the_scope_is_403(
     redis_url: str, demo_config_path: object, redis: Redis
 ) -> None:
-    """A read-only key may read but not submit (403), and health endpoints need no key."""
+    """A read-only oversight key may read but not submit (403); health endpoints need no key."""
     from services.intake.app import build_app
     from services.intake.auth import hash_key
     from shared.config import ApiKey, load_config
     from tests.integration.intake_support import intake_settings
 
     config = load_config(demo_config_path)  # type: ignore[arg-type]
-    reader = ApiKey(source="dashboard", key_sha256=hash_key("read-only"), scopes=["read"])
+    reader = ApiKey(
+        source="dashboard", holder="oversight", key_sha256=hash_key("read-only"), scopes=["read"]
+    )
     config = config.model_copy(update={"api_keys": [*config.api_keys, reader]})
     app = build_app(intake_settings(redis_url, demo_config_path), config)  # type: ignore[arg-type]
     headers = {"Authorization": "Bearer read-only"}
@@ -203,14 +207,14 @@ async def test_unknown_grievance_is_404(http: httpx.AsyncClient) -> None:
     """Reading or acting on an unknown id is 404."""
     assert (await http.get("/v1/grievances/nope", headers=AUTH)).status_code == 404
     action = {"type": "acknowledge", "actor": {"id": "m-wang", "role": "member"}}
-    response = await http.post("/v1/grievances/nope/actions", json=action, headers=AUTH)
+    response = await http.post("/v1/grievances/nope/actions", json=action, headers=MEMBER_AUTH)
     assert response.status_code == 404
 
 
 async def test_action_is_validated_and_queued(http: httpx.AsyncClient, redis: Redis) -> None:
     """A valid action is 202 and lands on zt:actions; an invalid one is 422."""
     gid = (await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)).json()["id"]
-    action = {"type": "acknowledge", "actor": {"id": "m-wang", "role": "member"}}
+    action = {"type": "withdraw", "actor": {"id": "w-1001", "role": "worker"}}
     response = await http.post(
         f"/v1/grievances/{gid}/actions", json=action, headers={**AUTH, "Idempotency-Key": "a1"}
     )
@@ -235,11 +239,12 @@ async def test_action_is_validated_and_queued(http: httpx.AsyncClient, redis: Re
 
 
 async def test_stats_counts_open_grievances_and_needs_a_key(http: httpx.AsyncClient) -> None:
-    """GET /v1/stats needs a key and counts submitted grievances as open."""
+    """GET /v1/stats needs an oversight key and counts submitted grievances as open."""
     assert (await http.get("/v1/stats")).status_code == 401
+    assert (await http.get("/v1/stats", headers=AUTH)).status_code == 403
     for _ in range(2):
         await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)
-    stats = (await http.get("/v1/stats", headers=AUTH)).json()
+    stats = (await http.get("/v1/stats", headers=OVERSIGHT_AUTH)).json()
     assert stats["overall"]["total"] == 2
     assert stats["overall"]["open"] == 2
     assert stats["overall"]["resolution_rate"] == 0.0

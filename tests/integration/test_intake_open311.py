@@ -12,6 +12,7 @@ from tests.helpers import eventually
 from tests.integration.intake_support import (
     AUTH,
     DEMO_KEY,
+    FALLBACK_AUTH,
     KEYS,
     fixture_http,  # noqa: F401  (fixture used by name)
     fixture_intake_app,  # noqa: F401  (fixture used by name)
@@ -84,10 +85,13 @@ async def test_open311_round_trip_file_poll_and_see_it_closed(
         assert view["expected_datetime"]
         assert "13900139000" not in str(view)
         grievance = (await http.get(f"/v1/grievances/{request_id}", headers=AUTH)).json()
+        # A report of no industry matches no committee: the fallback duty office holds it.
+        assert grievance["assignee"] == "u-liangxin"
+        assert view["agency_responsible"] == "两新工委值班室"
         assignee = {"id": grievance["assignee"], "role": "member"}
         resolve = {"type": "resolve", "actor": assignee, "resolution": "已通知自来水公司抢修完毕"}
         response = await http.post(
-            f"/v1/grievances/{request_id}/actions", json=resolve, headers=AUTH
+            f"/v1/grievances/{request_id}/actions", json=resolve, headers=FALLBACK_AUTH
         )
         assert response.status_code == 202
 
@@ -102,7 +106,10 @@ async def test_open311_round_trip_file_poll_and_see_it_closed(
 async def test_nearby_civic_report_is_linked_as_a_duplicate(
     http: httpx.AsyncClient, redis: Redis
 ) -> None:
-    """A report 20 m from an open one of the same category is linked; others are not."""
+    """A report 20 m from an open one of the same category is linked; others are not.
+
+    The HTTP-filed duplicate stays private (404 over Open311); an Open311 one shows the link.
+    """
     first = await http.post("/open311/v2/requests.json", data=report())
     original = first.json()[0]["service_request_id"]
     near = await http.post(
@@ -121,9 +128,15 @@ async def test_nearby_civic_report_is_linked_as_a_duplicate(
     )
     assert "duplicate" not in far.json()[0]["service_notice"]
     assert "duplicate" not in other_kind.json()[0]["service_notice"]
-    view = (await http.get(f"/open311/v2/requests/{near.json()['id']}.json")).json()[0]
-    assert view["duplicate_of"] == original
-    assert await redis.xlen(KEYS.submitted) == 4
+    private = await http.get(f"/open311/v2/requests/{near.json()['id']}.json")
+    assert private.status_code == 404
+    public = await http.post(
+        "/open311/v2/requests.json", data=report(lat=str(PIPE["lat"] - 0.00018))
+    )
+    assert "duplicate" in public.json()[0]["service_notice"]
+    view = await http.get(f"/open311/v2/requests/{public.json()[0]['service_request_id']}.json")
+    assert view.json()[0]["duplicate_of"] == original
+    assert await redis.xlen(KEYS.submitted) == 5
 
 
 async def test_worker_grievances_are_not_public_over_open311(
