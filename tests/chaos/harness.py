@@ -32,6 +32,8 @@ from zhitong.redis_server import RedisServer
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = Keys()
 AUTH = {"Authorization": "Bearer zt-demo-key"}
+# The demo committee key (c-express): acknowledgements over HTTP speak for the committee.
+COMMITTEE_AUTH = {"Authorization": "Bearer zt-demo-committee-key"}
 SERVICES = ("intake", "router", "notifier")
 CONSUMED = (KEYS.intake, KEYS.submitted, KEYS.actions, KEYS.events)
 FAST_ENV = {
@@ -231,8 +233,9 @@ class Load:
     async def _act(self, http: httpx.AsyncClient, i: int, gid: str) -> None:
         """Act as the committee (always in the chain): acknowledge, then add a note.
 
-        Every third acknowledgement goes over HTTP, the rest and every note straight to
-        ``zt:actions``, as an upstream app may publish them.
+        Every third acknowledgement goes over HTTP with the committee's key (retried while
+        the router has not routed it yet: until then it is not the committee's to read, 404),
+        the rest and every note straight to ``zt:actions``, as an upstream app may publish them.
         """
         committee = {"id": "c-express", "role": "committee"}
         if i % 3 == 0:
@@ -255,7 +258,7 @@ class Load:
             reply = await http.post(
                 f"{self.stack.intake_url}/v1/grievances/{gid}/actions",
                 json=body,
-                headers={**AUTH, "Idempotency-Key": f"act-{i}"},
+                headers={**COMMITTEE_AUTH, "Idempotency-Key": f"act-{i}"},
             )
             if reply.status_code != 202:
                 raise _NotAcknowledgedError(reply.status_code)

@@ -12,7 +12,15 @@ import pytest
 from redis.asyncio import Redis
 
 from shared import codec
-from tests.chaos.harness import AUTH, KEYS, drain, grievance_body, record, running_stack
+from tests.chaos.harness import (
+    AUTH,
+    COMMITTEE_AUTH,
+    KEYS,
+    drain,
+    grievance_body,
+    record,
+    running_stack,
+)
 from tests.checker import Acknowledged, check, observe
 from tests.helpers import eventually
 
@@ -66,8 +74,15 @@ async def test_poison_entries_are_dead_lettered_with_reason_and_block_nothing(
                 gid = reply.json()["id"]
                 acked.grievances.add(gid)
                 act = {"type": "acknowledge", "actor": {"id": "c-express", "role": "committee"}}
-                reply = await http.post(f"/v1/grievances/{gid}/actions", json=act)
-                acked.actions[reply.json()["action_id"]] = gid
+
+                async def queued(gid: str = gid, act: dict[str, Any] = act) -> str | None:
+                    # The committee's key reads (and acts on) it once the router routed it.
+                    reply = await http.post(
+                        f"/v1/grievances/{gid}/actions", json=act, headers=COMMITTEE_AUTH
+                    )
+                    return str(reply.json()["action_id"]) if reply.status_code == 202 else None
+
+                acked.actions[await eventually(queued, timeout=30)] = gid
 
         async def good_done() -> bool:
             seen = await observe(client, KEYS)
