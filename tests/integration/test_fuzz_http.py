@@ -59,9 +59,10 @@ VALID_GRIEVANCE: dict[str, Any] = {
     "locale": "zh-CN",
     "anonymous": False,
 }
+# The demo app key speaks only for the worker of what it filed (README, "Security").
 VALID_ACTION: dict[str, Any] = {
-    "type": "acknowledge",
-    "actor": {"id": "m-wang", "role": "member"},
+    "type": "add_note",
+    "actor": {"id": "w-fuzz", "role": "worker"},
     "note": "收到",
     "rating": 3,
     # Within the one-year bound on extensions, whenever the test runs.
