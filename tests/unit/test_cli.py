@@ -29,7 +29,17 @@ def test_validate_accepts_the_demo_config(demo_config_path: Path) -> None:
     """The shipped demo config validates, with a one-line summary."""
     result = runner.invoke(app, ["directory", "validate", str(demo_config_path)])
     assert result.exit_code == 0, result.output
-    assert "ok (3 committees, 5 branches, 8 members, 1 API keys)" in result.stdout
+    assert "ok (3 committees, 5 branches, 8 members, 6 API keys)" in result.stdout
+
+
+def test_validate_names_a_unit_key_for_an_unknown_unit(
+    write_config: Callable[[str], Path], demo_config_path: Path
+) -> None:
+    """A unit key whose unit is not in the directory is a cross-reference error."""
+    text = demo_config_path.read_text(encoding="utf-8").replace("unit: m-wang", "unit: m-gone")
+    result = runner.invoke(app, ["directory", "validate", str(write_config(text))])
+    assert result.exit_code == 1
+    assert "names unit 'm-gone', which is not a unit of the directory" in result.output
 
 
 def test_validate_broken_yaml_is_one_line(write_config: Callable[[str], Path]) -> None:
