@@ -416,6 +416,9 @@ def _event_data(event: Event, grievance: GrievanceView, recipient: Recipient) ->
         "assignee": event.assignee,
         "ack_due_at": event.ack_due_at.isoformat() if event.ack_due_at else None,
         "resolve_due_at": event.resolve_due_at.isoformat() if event.resolve_due_at else None,
+        "feedback_closes_at": (
+            event.feedback_closes_at.isoformat() if event.feedback_closes_at else None
+        ),
     }
     if recipient.audience is Audience.WORKER and grievance.worker_id:
         path = f"/v1/grievances/{event.grievance_id}/actions"
@@ -424,6 +427,8 @@ def _event_data(event: Event, grievance: GrievanceView, recipient: Recipient) ->
         if event.type in _RATING_EVENTS:
             body = {"type": "feedback", "actor": actor, "rating": None, "comment": None}
             data["reply_with"] = {"method": "POST", "path": path, "scale": [1, 5], "body": body}
+            if event.feedback_closes_at:  # the app can show (and enforce) the rating deadline
+                data["reply_with"]["until"] = event.feedback_closes_at.isoformat()
         elif event.type is EventType.INFO_REQUESTED:
             body = {"type": "worker_reply", "actor": actor, "note": None}
             data["reply_with"] = {"method": "POST", "path": path, "body": body}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from redis.asyncio import Redis
 
@@ -70,3 +72,7 @@ async def test_worker_reads_receipt_to_closure_in_chinese(redis: Redis, redis_ur
                       and d["data"]["recipient"]["id"] == "worker:w-1001")  # fmt: skip
     assert rating_ask["data"]["reply_with"]["path"] == f"/v1/grievances/{gid}/actions"
     assert rating_ask["data"]["reply_with"]["body"]["type"] == "feedback"
+    # The rating deadline travels with the request, machine-readable, for the app to show.
+    closes_at = rating_ask["data"]["feedback_closes_at"]
+    assert rating_ask["data"]["reply_with"]["until"] == closes_at
+    assert datetime.fromisoformat(closes_at) > datetime.fromisoformat(rating_ask["timestamp"])
