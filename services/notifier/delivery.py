@@ -305,18 +305,7 @@ class Dispatcher:
         async with self._client.pipeline(transaction=False) as pipe:
             for settle in settles:
                 job, status = settle.job, settle.status
-                record = {
-                    "event_id": job.event_id,
-                    "grievance_id": job.grievance_id,
-                    "event_type": job.event_type,
-                    "delivery_id": job.job_id,
-                    "recipient": job.recipient,
-                    "channel": job.channel_label,
-                    "status": status,
-                    "attempt": job.attempt,
-                    "error": settle.error,
-                    "at": _now_iso(),
-                }
+                record = job.record(status, _now_iso(), error=settle.error)
                 if status == "retrying":
                     record["retry_in_s"] = round(settle.delay_s, 3)
                 dlq = b""

@@ -11,13 +11,11 @@ then sends it once, and the retry loop finishes it should this process die.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from services.notifier import pacing
 from services.notifier.channels import Job
@@ -25,6 +23,7 @@ from services.notifier.pacing import Clock, Held, HoldPlan
 from shared import codec
 from shared.config import Config
 from shared.logging import get_logger
+from shared.loops import poll
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.settings import NotifierSettings
@@ -93,17 +92,7 @@ class Pacer:
         ]  # fmt: skip
 
     def _hold_args(self, job: Job, p: HoldPlan, now: datetime) -> list[str | int]:
-        record = {
-            "event_id": job.event_id,
-            "grievance_id": job.grievance_id,
-            "event_type": job.event_type,
-            "delivery_id": job.job_id,
-            "recipient": job.recipient,
-            "channel": job.channel_label,
-            "status": "held",
-            "attempt": job.attempt,
-            "at": _iso(now),
-        }
+        record = job.record("held", _iso(now))
         return [
             job.job_id, job.model_dump_json(), pacing.to_ms(now), p.quiet_until_ms,
             int(p.join), p.limit, p.window_ms, int(p.enforce), pacing.bucket_of(job),
@@ -189,16 +178,13 @@ class DigestLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send due digests until ``stop`` is set; back off while Redis is unreachable."""
-        idle_s = self._settings.poll_ms / 1000
-        while not stop.is_set():
-            try:
-                taken = await self.run_due()
-            except (RedisError, OSError) as exc:
-                log.warning("digest_poll_failed", error=f"{type(exc).__name__}: {exc}")
-                taken = 0
-            if taken < self._settings.retry_batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
+        await poll(
+            stop,
+            self.run_due,
+            full=self._settings.retry_batch,
+            idle_s=self._settings.poll_ms / 1000,
+            failed="digest_poll_failed",
+        )
 
     async def run_due(self) -> int:
         """Cut and send every due bucket's digest (one batch); return how many were taken."""

@@ -9,15 +9,14 @@ nothing).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from services.notifier.channels import Job
 from services.notifier.delivery import Dispatcher
 from shared.logging import get_logger
+from shared.loops import poll
 from shared.redis.scripts import Scripts
 from shared.settings import NotifierSettings
 
@@ -36,17 +35,13 @@ class RetryLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Attempt due jobs until ``stop`` is set; back off while Redis is unreachable."""
-        idle_s = self._settings.poll_ms / 1000
-        while not stop.is_set():
-            try:
-                taken = await self.run_due()
-            except (RedisError, OSError) as exc:
-                log.warning("retry_poll_failed", error=f"{type(exc).__name__}: {exc}")
-                taken = 0
-            if taken < self._settings.retry_batch:
-                # Sleep only when the schedule is drained; wake at once on shutdown.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle_s)
+        await poll(
+            stop,
+            self.run_due,
+            full=self._settings.retry_batch,
+            idle_s=self._settings.poll_ms / 1000,
+            failed="retry_poll_failed",
+        )
 
     async def run_due(self) -> int:
         """Lease and attempt every job due now (one batch); return how many were taken."""

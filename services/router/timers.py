@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import random
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from redis.exceptions import RedisError
 
 from services.router.engine import Engine
-from shared.logging import get_logger
-
-log = get_logger(__name__)
+from shared.loops import poll
 
 
 class TimerPoller:
@@ -38,26 +34,18 @@ class TimerPoller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set; a full batch means more is due, so poll again at once."""
-        while not stop.is_set():
-            try:
-                result = await self.engine.fire_due(self.batch)
-            except (RedisError, OSError) as exc:
-                log.warning("timer_poll_failed", error=str(exc))
-                await _wait(stop, 1.0)
-                continue
-            if result.fired:
-                self.fired.inc(result.fired)
-                for late in result.lateness_ms:
-                    self.lateness.observe(late / 1000)
-            if result.stale:
-                self.stale.inc(result.stale)
-            if result.fired + result.stale < self.batch:
-                # Jitter keeps replicas from polling in lock-step.
-                await _wait(stop, self.idle_s * (0.5 + random.random()))  # noqa: S311
+        await poll(
+            stop, self.fire_due, full=self.batch, idle_s=self.idle_s, failed="timer_poll_failed",
+            jitter=True,
+        )  # fmt: skip
 
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return
+    async def fire_due(self) -> int:
+        """Fire one batch of due timers, count them; return how many were taken."""
+        result = await self.engine.fire_due(self.batch)
+        if result.fired:
+            self.fired.inc(result.fired)
+            for late in result.lateness_ms:
+                self.lateness.observe(late / 1000)
+        if result.stale:
+            self.stale.inc(result.stale)
+        return result.fired + result.stale

@@ -55,6 +55,21 @@ class Job(BaseModel):
     first_attempt_at: float | None = None
     replays: int = 0  # times ops re-sent it after it was given up (zhitong dlq replay)
 
+    def record(self, status: str, at: str, **extra: Any) -> dict[str, Any]:
+        """Return this delivery's ``zt:deliveries`` record for ``status`` (PII-free)."""
+        return {
+            "event_id": self.event_id,
+            "grievance_id": self.grievance_id,
+            "event_type": self.event_type,
+            "delivery_id": self.job_id,
+            "recipient": self.recipient,
+            "channel": self.channel_label,
+            "status": status,
+            "attempt": self.attempt,
+            **extra,
+            "at": at,
+        }
+
 
 class SendError(Exception):
     """Raise when a send did not succeed; ``retryable`` says whether to try again."""
