@@ -13,7 +13,6 @@ retried until its horizon (``horizon.py``) has passed, then given up; ops can re
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,12 +25,13 @@ from redis.asyncio import Redis
 from services.notifier.channels import Channel, Job, SendError
 from services.notifier.digests import Pacer
 from services.notifier.horizon import Schedules
-from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient, recipients
-from services.notifier.templates import render, render_named
+from services.notifier.jobs import JobFactory, channel_label, delivery_id
+from services.notifier.recipients import Audience, Directory
+from services.notifier.templates import render_named
 from shared import codec, store
-from shared.config import Config, ContactChannel
+from shared.config import Config
 from shared.consumer import Entry
-from shared.events import Event, EventType
+from shared.events import Event
 from shared.logging import get_logger
 from shared.redis.scripts import Scripts
 from shared.settings import NotifierSettings
@@ -41,21 +41,6 @@ log = get_logger(__name__)
 DELIVERY_TTL_S = 30 * 86400  # longer than any redelivery or retry can take
 DELIVERIES_MAXLEN = 100_000
 SEND_CONCURRENCY = 32
-_RATING_EVENTS = frozenset({EventType.RESOLVED, EventType.FEEDBACK_REQUESTED})
-
-
-def channel_label(channel: ContactChannel) -> str:
-    """Return a stable, PII-free name for a contact channel (part of the dedupe key)."""
-    label = channel.type if channel.endpoint is None else f"{channel.type}:{channel.endpoint}"
-    if channel.to:
-        label += "#" + hashlib.sha256(channel.to.encode()).hexdigest()[:8]
-    return label
-
-
-def delivery_id(event_id: str, recipient: str, label: str) -> str:
-    """Return the id of one delivery; also the ``webhook-id`` receivers dedupe on."""
-    digest = hashlib.sha256(f"{event_id}\n{recipient}\n{label}".encode()).hexdigest()
-    return f"msg_{digest[:32]}"
 
 
 class Dispatcher:
@@ -77,6 +62,7 @@ class Dispatcher:
         self._keys = settings.keys
         self._scripts = Scripts(client)
         self._directory = Directory.from_config(config)
+        self._jobs = JobFactory(self._directory)
         self._channels = channels
         self._schedules = Schedules(settings, config.channels)
         self._sends = asyncio.Semaphore(SEND_CONCURRENCY)
@@ -109,7 +95,7 @@ class Dispatcher:
         jobs: list[Job] = []
         for entry, event in events:
             try:
-                event_jobs = self._event_jobs(event, docs.get(event.grievance_id))
+                event_jobs = self._jobs.for_event(event, docs.get(event.grievance_id))
             except Exception as exc:
                 failures[entry.id] = exc
                 continue
@@ -124,48 +110,6 @@ class Dispatcher:
         # Claimed jobs are durable; a failed send here is retried by the retry loop.
         await self.attempt_many(claimed)
         return failures
-
-    def _event_jobs(self, event: Event, doc: dict[str, Any] | None) -> list[Job]:
-        if doc is None:
-            log.warning(
-                "grievance_unknown", event_id=event.event_id, grievance_id=event.grievance_id
-            )
-        grievance = GrievanceView.from_doc(doc)
-        return [
-            self._job(event, grievance, recipient, channel)
-            for recipient in recipients(event, grievance, self._directory)
-            for channel in recipient.channels
-        ]
-
-    def _job(
-        self, event: Event, grievance: GrievanceView, recipient: Recipient, channel: ContactChannel
-    ) -> Job:
-        # The log must hold no PII, so the worker's identity is revealed on real channels only.
-        message = render(
-            event,
-            grievance,
-            self._directory,
-            recipient,
-            locale=channel.locale,
-            reveal_worker=channel.type != "log",
-        )
-        label = channel_label(channel)
-        return Job(
-            job_id=delivery_id(event.event_id, recipient.id, label),
-            event_id=event.event_id,
-            grievance_id=event.grievance_id,
-            event_type=event.type.value,
-            tracking_no=event.tracking_no or grievance.tracking_no,
-            urgency=grievance.urgency,
-            recipient=recipient.id,
-            audience=recipient.audience.value,
-            channel=channel,
-            channel_label=label,
-            address=recipient.address,
-            locale=message.locale,
-            text=message.text,
-            data=_event_data(event, grievance, recipient),
-        )
 
     async def claim(self, job: Job) -> bool:
         """Return whether this process owns ``job`` (first claim of its delivery key)."""
@@ -393,35 +337,6 @@ class _Settle:
     status: str
     error: str | None = None
     delay_s: float = 0.0
-
-
-def _event_data(event: Event, grievance: GrievanceView, recipient: Recipient) -> dict[str, Any]:
-    """Return the machine-readable part of a webhook body (what the receiver acts on)."""
-    data: dict[str, Any] = {
-        "at": event.at.isoformat(),
-        "seq": event.seq,
-        "state": event.state.value,
-        "tier": event.tier,
-        "assignee": event.assignee,
-        "ack_due_at": event.ack_due_at.isoformat() if event.ack_due_at else None,
-        "resolve_due_at": event.resolve_due_at.isoformat() if event.resolve_due_at else None,
-        "feedback_closes_at": (
-            event.feedback_closes_at.isoformat() if event.feedback_closes_at else None
-        ),
-    }
-    if recipient.audience is Audience.WORKER and grievance.worker_id:
-        path = f"/v1/grievances/{event.grievance_id}/actions"
-        actor = {"id": grievance.worker_id, "role": "worker"}
-        # The loop: the upstream app turns the worker's answer into this action for intake.
-        if event.type in _RATING_EVENTS:
-            body = {"type": "feedback", "actor": actor, "rating": None, "comment": None}
-            data["reply_with"] = {"method": "POST", "path": path, "scale": [1, 5], "body": body}
-            if event.feedback_closes_at:  # the app can show (and enforce) the rating deadline
-                data["reply_with"]["until"] = event.feedback_closes_at.isoformat()
-        elif event.type is EventType.INFO_REQUESTED:
-            body = {"type": "worker_reply", "actor": actor, "note": None}
-            data["reply_with"] = {"method": "POST", "path": path, "body": body}
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def _next_attempt(job: Job, now: float) -> Job:

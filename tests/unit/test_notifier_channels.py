@@ -13,7 +13,7 @@ from services.notifier.channels import Job, SendError
 from services.notifier.channels.base import retry_after_s
 from services.notifier.channels.gateway import GatewayChannel
 from services.notifier.channels.webhook import WebhookChannel, webhook_body
-from services.notifier.delivery import channel_label, delivery_id
+from services.notifier.jobs import channel_label, delivery_id
 from shared.config import ContactChannel, GatewayEndpoint, WebhookEndpoint
 from shared.webhooks import verify
 
