@@ -44,9 +44,7 @@ async def _kill_redis_under_load(stack: Stack, load: Load, rng: random.Random) -
         "acked_before_kill": acked_before,
         "down_s": round(up_at - down_at, 2),
         "kill_at_s": round(window_start - load.started_at, 2),
-        "acks_per_s": round(
-            (load.acked.submissions) / elapsed, 1
-        ),
+        "acks_per_s": round((load.acked.submissions) / elapsed, 1),
     }
 
 

@@ -65,9 +65,7 @@ def router_settings(redis_url: str, **overrides: Any) -> RouterSettings:
 
 
 @asynccontextmanager
-async def running_router(
-    redis_url: str, config: Config, **overrides: Any
-) -> AsyncIterator[None]:
+async def running_router(redis_url: str, config: Config, **overrides: Any) -> AsyncIterator[None]:
     """Run a router in-process (consumers + timer poller) for the block's duration."""
     app = build_app(router_settings(redis_url, **overrides), config)
     async with app.router.lifespan_context(app):

@@ -148,7 +148,7 @@ async def test_redelivered_submission_produces_no_second_event(
         return [json.loads(f[b"payload"]) for _, f in entries]
 
     await eventually(events, timeout=10)
-    (_, fields), = await redis.xrange("zt:submitted")
+    ((_, fields),) = await redis.xrange("zt:submitted")
     await redis.xadd("zt:submitted", fields)
 
     async def drained() -> bool:

@@ -55,8 +55,9 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 VALID = {
@@ -92,7 +93,7 @@ payloads = st.one_of(
     json_values.map(_payload_bytes),
     st.binary(max_size=200),
     st.text(max_size=200).map(str.encode),
-    st.just(b"\xff\xfe{\"worker\": 1}"),
+    st.just(b'\xff\xfe{"worker": 1}'),
 )
 entries = st.dictionaries(field_names, payloads, min_size=1, max_size=3) | st.fixed_dictionaries(
     {b"payload": payloads}
@@ -164,7 +165,7 @@ async def test_fuzz_burst_leaves_the_consumer_accepting(intake_app: FastAPI, red
 
     collect()
     ids = [(await redis.xadd(KEYS.intake, fields)).decode() for fields in burst]
-    good_id = (await redis.xadd(KEYS.intake, codec.fields({**VALID, "idempotency_key": "good"})))
+    good_id = await redis.xadd(KEYS.intake, codec.fields({**VALID, "idempotency_key": "good"}))
 
     async def settled() -> bool:
         groups = {g["name"].decode(): g for g in await redis.xinfo_groups(KEYS.intake)}

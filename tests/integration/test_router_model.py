@@ -71,29 +71,53 @@ class LifecycleMachine(RuleBasedStateMachine):
             return True
         return who in {"assignee", "above"}
 
-    @rule(action=st.sampled_from(list(ActionType)), who=st.sampled_from(WHO),
-          rating=st.integers(1, 5))
+    @rule(
+        action=st.sampled_from(list(ActionType)), who=st.sampled_from(WHO), rating=st.integers(1, 5)
+    )
     def do_action(self, action: ActionType, who: str, rating: int) -> None:
         self.counter += 1
         record = self._record()
         other = "m-li" if self.model.assignee == "m-wang" else "m-wang"
         body: dict[str, Any] = {
-            "action_id": f"{self.gid}-{self.counter}", "type": action.value,
-            "actor": self._actor(who), "note": "补充材料", "reason": "需要协调物业",
-            "resolution": "已解决", "rating": rating, "comment": "谢谢",
-            "assignee": other, "assignee_name": other, "departments": ["d-street-office"],
+            "action_id": f"{self.gid}-{self.counter}",
+            "type": action.value,
+            "actor": self._actor(who),
+            "note": "补充材料",
+            "reason": "需要协调物业",
+            "resolution": "已解决",
+            "rating": rating,
+            "comment": "谢谢",
+            "assignee": other,
+            "assignee_name": other,
+            "departments": ["d-street-office"],
             "new_deadline_ms": self.deadline_ms + self.counter * 86_400_000,
         }
-        precheck = "only a member can be reassigned" if (
-            action is ActionType.REASSIGN and self.model.tier != 1) else ""
+        precheck = (
+            "only a member can be reassigned"
+            if (action is ActionType.REASSIGN and self.model.tier != 1)
+            else ""
+        )
         authorised = self._authorised(action, who, bool(record.get("departments"))) and not precheck
         self.act_script(
-            keys=[KEYS.grievance(self.gid), KEYS.timeline(self.gid), KEYS.timers, KEYS.events,
-                  KEYS.applied_actions(self.gid), KEYS.open_index, KEYS.closed_index],
+            keys=[
+                KEYS.grievance(self.gid),
+                KEYS.timeline(self.gid),
+                KEYS.timers,
+                KEYS.events,
+                KEYS.applied_actions(self.gid),
+                KEYS.open_index,
+                KEYS.closed_index,
+            ],
             args=[KEYS.prefix, self.gid, json.dumps(body, ensure_ascii=False), precheck],
         )
-        step = machine.act(self.model, action, authorised=authorised, chain=tuple(self.chain),
-                           rating=rating, new_assignee=other)
+        step = machine.act(
+            self.model,
+            action,
+            authorised=authorised,
+            chain=tuple(self.chain),
+            rating=rating,
+            new_assignee=other,
+        )
         if step.refusal is None and action is ActionType.REASSIGN:
             self.chain[0] = other
         self._check(step)
@@ -121,11 +145,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert record["assignee"] == self.model.assignee
         assert (record.get("overdue") == "1") == self.model.overdue
         assert set(record["timers"].split()) == set(self.model.timers)
-        pending = {m.decode() for m in self.client.zrange(KEYS.timers, 0, -1)
-                   if m.decode().startswith(self.gid + "|")}
+        pending = {
+            m.decode()
+            for m in self.client.zrange(KEYS.timers, 0, -1)
+            if m.decode().startswith(self.gid + "|")
+        }
         assert pending == {f"{self.gid}|{k}|{record['gen']}" for k in record["timers"].split()}
         assert (self.model.state in machine.ENDED) == (
-            self.client.zscore(KEYS.open_index, self.gid) is None)
+            self.client.zscore(KEYS.open_index, self.gid) is None
+        )
 
 
 @pytest.fixture(name="sync_client")
@@ -140,8 +168,12 @@ def test_scripts_agree_with_the_pure_model(sync_client: redis.Redis) -> None:
     LifecycleMachine.client = sync_client
     run_state_machine_as_test(
         LifecycleMachine,
-        settings=settings(max_examples=150, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=150,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )
 
 

@@ -42,9 +42,17 @@ def test_default_normal_policy_matches_spec() -> None:
 def test_category_override_wins() -> None:
     """A per-category override replaces the urgency table for that category only."""
     policy = SlaPolicy.model_validate(
-        {"categories": {"safety_hazard": {"critical": {
-            "member": {"ack": "15m", "resolve": "4h"}, "branch": {"ack": "30m", "resolve": "8h"},
-            "committee": {"ack": "1h", "resolve": "1d"}}}}}
+        {
+            "categories": {
+                "safety_hazard": {
+                    "critical": {
+                        "member": {"ack": "15m", "resolve": "4h"},
+                        "branch": {"ack": "30m", "resolve": "8h"},
+                        "committee": {"ack": "1h", "resolve": "1d"},
+                    }
+                }
+            }
+        }
     )
     hazard = sla.snapshot(policy, Urgency.CRITICAL, Category.SAFETY_HAZARD)
     wages = sla.snapshot(policy, Urgency.CRITICAL, Category.WAGES)
