@@ -28,13 +28,15 @@ help:  ## Show the targets.
 run: setup redis-server  ## Run Redis + intake + router + notifier + demo webhook receiver; Ctrl-C stops.
 	$(BIN)/zhitong run
 
-# ruff or mypy failing does not hide the test results: all run, and any failing fails the target.
-test: setup redis-server chromium  ## Lint and type-check, then run the whole test suite against real Redis.
+# ruff, its format check or mypy failing does not hide the test results: all run, and any
+# failing fails the target.
+test: setup redis-server chromium  ## Lint, format-check and type-check, then run the whole test suite against real Redis.
 	@status=0; \
 	echo "$(BIN)/ruff check ."; $(BIN)/ruff check . || status=1; \
+	echo "$(BIN)/ruff format --check ."; $(BIN)/ruff format --check . || status=1; \
 	echo "$(BIN)/mypy shared services zhitong"; $(BIN)/mypy shared services zhitong || status=1; \
 	echo "$(BIN)/pytest -q $(PYTEST_ARGS)"; $(BIN)/pytest -q $(PYTEST_ARGS) || status=$$?; \
-	if [ $$status -ne 0 ]; then echo "make test: failed (ruff or pytest, see above)" >&2; fi; \
+	if [ $$status -ne 0 ]; then echo "make test: failed (ruff, mypy or pytest, see above)" >&2; fi; \
 	exit $$status
 
 lint: setup  ## ruff (lint + format check) and mypy --strict.
