@@ -488,3 +488,338 @@ EVAL_B: Labelled = [
     ("我想报名当兼职网格员，要什么条件", C.OTHER, U.LOW),
     ("How do I change the language of the mini-program to English?", C.OTHER, U.LOW),
 ]
+
+# Set C — written for issue 16 before any change to the rules or the model, committed alone
+# and never tuned on.  Colloquial Chinese with typos (社宝, 分捡, 中署, 公资), dialect
+# (Cantonese, Sichuanese, north-eastern), traditional characters and English; weighted towards
+# the urgencies that cost most when missed.  Labelled by issue 16's definitions:
+# ``critical`` — a body or life at risk now: someone hurt, bleeding, unconscious, trapped or
+# unable to get out, unable to breathe or with chest pain; or a danger under way: a gas smell,
+# fire or smoke, sparking or live wires, a collapse or opening cracks, flooding around people;
+# ``high`` — a deadline or time pressure (明天, 今晚, 下礼拜, 月底, a hearing, a payment
+# due), nowhere to sleep tonight, unable to work or unwell now, many workers or months of
+# arrears, a hazard likely to hurt someone soon; ``low`` — a question, suggestion or thanks
+# that describes no loss or harm; ``normal`` — everything else.  A person hit, hurt or ill is
+# ``health`` whatever led to it; fire, gas, wiring, collapse and people trapped by a hazard are
+# ``safety_hazard``; other civic reports go by the thing reported.
+EVAL_C: Labelled = [
+    # wages
+    ("老板说月底一定发，结果又拖到下个月，房租明天就到期了", C.WAGES, U.HIGH),
+    ("干了仨月一分钱没见着，站长微信把我拉黑了", C.WAGES, U.HIGH),
+    ("说好的一单两块五，结账的时候按一块八给的", C.WAGES, U.NORMAL),
+    ("工資條上扣了個管理費三百，也沒人解釋", C.WAGES, U.NORMAL),
+    ("俺们车队老板欠了十来个司机的运费，过年都回不了家", C.WAGES, U.HIGH),
+    ("老板欠的公资到现在还没给，一拖再拖", C.WAGES, U.NORMAL),
+    ("老细拖咗我哋两个月人工，打电话又唔听", C.WAGES, U.HIGH),
+    (
+        "The subcontractor paid us half of what was promised and says the rest comes later",
+        C.WAGES,
+        U.NORMAL,
+    ),
+    (
+        "I quit two weeks ago and they're holding my last paycheck until I return the uniform",
+        C.WAGES,
+        U.NORMAL,
+    ),
+    (
+        "The boss owes 11 of us about 80k yuan and the kids' school fees are due next week",
+        C.WAGES,
+        U.HIGH,
+    ),
+    # social insurance
+    ("公司说给我们买了社保，一查缴费记录是空的", C.SOCIAL_INSURANCE, U.NORMAL),
+    ("刚开始跑网约车，灵活就业的医保在哪儿交啊", C.SOCIAL_INSURANCE, U.LOW),
+    ("我要回老家了，这边交的养老保险能不能转回去", C.SOCIAL_INSURANCE, U.LOW),
+    ("社保断缴三个月了，下礼拜孩子办入学要社保证明，急死了", C.SOCIAL_INSURANCE, U.HIGH),
+    ("公司没给交社宝，生病了只能全自费", C.SOCIAL_INSURANCE, U.NORMAL),
+    ("公积金公司从来没给交过，人事说外包的没有", C.SOCIAL_INSURANCE, U.NORMAL),
+    (
+        "The platform says riders aren't covered by occupational injury insurance in this city, "
+        "is that true?",
+        C.SOCIAL_INSURANCE,
+        U.LOW,
+    ),
+    (
+        "They take 300 a month for social security but my record shows no contributions since May",
+        C.SOCIAL_INSURANCE,
+        U.NORMAL,
+    ),
+    # rest and leave
+    ("连着跑了二十八天没歇，今天骑车的时候差点睡着了", C.REST_LEAVE, U.HIGH),
+    ("老娘住院了想请三天假回去看看，站长说请假就别回来了", C.REST_LEAVE, U.NORMAL),
+    ("春节不让回家，说谁走谁就没有年终奖", C.REST_LEAVE, U.NORMAL),
+    ("每天在线十三四个钟，中午连口饭都没时间吃", C.REST_LEAVE, U.NORMAL),
+    ("想咨询一下调休的事，国庆加了班后面能不能补休", C.REST_LEAVE, U.LOW),
+    (
+        "Our fleet makes us drive overnight and then load at 6am, no proper sleep for a week",
+        C.REST_LEAVE,
+        U.NORMAL,
+    ),
+    (
+        "Can riders get paid sick days? I've got the flu right now and can't afford to stop",
+        C.REST_LEAVE,
+        U.HIGH,
+    ),
+    # equal employment
+    ("面试的时候问我结婚没，说结了婚的女的不稳定，不要", C.EQUAL_EMPLOYMENT, U.NORMAL),
+    ("我五十一了，平台说年龄超了要注销我的账号，明天就停", C.EQUAL_EMPLOYMENT, U.HIGH),
+    ("就因为我是农村户口，劳务公司说只招城镇的", C.EQUAL_EMPLOYMENT, U.NORMAL),
+    ("我左耳听力不好，车队不肯招我，说怕出事", C.EQUAL_EMPLOYMENT, U.NORMAL),
+    ("招骑手的广告写着限男性35岁以下，这样合法吗", C.EQUAL_EMPLOYMENT, U.LOW),
+    (
+        "The station manager won't take on anyone who isn't from his home county",
+        C.EQUAL_EMPLOYMENT,
+        U.NORMAL,
+    ),
+    ("Are live-streaming agencies allowed to refuse women over 30?", C.EQUAL_EMPLOYMENT, U.LOW),
+    # accommodation
+    ("房东今天下午叫我们搬走，今晚不知道睡哪", C.ACCOMMODATION, U.HIGH),
+    ("宿舍床位一个月要六百，还得八个人挤一间", C.ACCOMMODATION, U.NORMAL),
+    ("跑长途的想问一下，这附近服务区有没有司机之家能洗澡过夜", C.ACCOMMODATION, U.LOW),
+    ("出租屋漏水漏了一礼拜了，被子全湿了，房东不管", C.ACCOMMODATION, U.NORMAL),
+    ("在驾驶室睡了三晚上了，脖子都僵了，附近有没有便宜点的住处", C.ACCOMMODATION, U.NORMAL),
+    (
+        "Our landlord is cutting off the electricity on Friday because the company hasn't paid "
+        "the dorm rent",
+        C.ACCOMMODATION,
+        U.HIGH,
+    ),
+    (
+        "Is there any subsidised rental housing for couriers in this district?",
+        C.ACCOMMODATION,
+        U.LOW,
+    ),
+    # insurance claims
+    ("服务区停了一宿，早上起来油箱盖被撬了，油少了一大半", C.INSURANCE_CLAIM, U.NORMAL),
+    ("车货无忧的理赔申请交了二十天了，一直显示审核中", C.INSURANCE_CLAIM, U.NORMAL),
+    ("货拉到仓库一点数，少了五台电器，收货方说要我赔", C.INSURANCE_CLAIM, U.NORMAL),
+    ("昨晚篷布叫人拿刀划了，偷走几箱酒，报案回执拿到了，接下来找谁赔", C.INSURANCE_CLAIM, U.NORMAL),
+    ("电动车电池在驿站门口被偷了，保险能不能赔", C.INSURANCE_CLAIM, U.NORMAL),
+    (
+        "Somebody siphoned my tank dry at the truck stop and I can't reach tomorrow's delivery "
+        "without fuel money",
+        C.INSURANCE_CLAIM,
+        U.HIGH,
+    ),
+    ("How long does a cargo insurance claim usually take to pay out?", C.INSURANCE_CLAIM, U.LOW),
+    # road access
+    ("那个新小区物业不让电动车进，还要押身份证才给登记", C.ROAD_ACCESS, U.NORMAL),
+    ("大学宿舍区只让送到校门口，学生又不下来拿，超时全算我的", C.ROAD_ACCESS, U.NORMAL),
+    ("城区早上七点到九点货车禁行，冷链车也不给通融", C.ROAD_ACCESS, U.NORMAL),
+    ("写字楼电梯只让员工坐，送外卖的只能爬二十几层", C.ROAD_ACCESS, U.NORMAL),
+    ("小区门卫不让进，说外卖一律放外卖柜，柜子又满了", C.ROAD_ACCESS, U.NORMAL),
+    ("个保安唔俾我哋入屋苑送嘢，要我哋喺门口等人落嚟拎", C.ROAD_ACCESS, U.NORMAL),
+    (
+        "The hospital's new rule means we have to leave food at the main gate 500m from the wards",
+        C.ROAD_ACCESS,
+        U.NORMAL,
+    ),
+    ("Can couriers apply for an access card for the Lakeside compound?", C.ROAD_ACCESS, U.LOW),
+    # sorting
+    ("分拣场地租约下个月到期，新场地还没着落，几千件货到时候没地儿卸", C.SORTING, U.HIGH),
+    ("中转站的分捡线又卡了，一上午都在干等件", C.SORTING, U.NORMAL),
+    ("网点就一个小铺面，货到了只能摊在人行道上分", C.SORTING, U.NORMAL),
+    ("双十一前能不能帮忙协调一个临时的分拣场地", C.SORTING, U.LOW),
+    ("驛站太窄了，分件的時候只能在門口擺一地", C.SORTING, U.NORMAL),
+    (
+        "We sort parcels in a car park because the depot is too small, and it floods whenever "
+        "it rains",
+        C.SORTING,
+        U.NORMAL,
+    ),
+    (
+        "The conveyor at the transfer centre jams daily and our delivery window opens before it's "
+        "fixed",
+        C.SORTING,
+        U.NORMAL,
+    ),
+    # schooling
+    ("下礼拜就开学了，孩子的借读手续还没批下来", C.SCHOOLING, U.HIGH),
+    ("娃跟着我们在这儿，想读公办学校，积分不够咋整", C.SCHOOLING, U.NORMAL),
+    ("孩子放暑假了一个人在出租屋，附近有没有托管班", C.SCHOOLING, U.LOW),
+    ("学校说外地孩子要交八千赞助费，我们交不起", C.SCHOOLING, U.NORMAL),
+    ("孩子九月上一年级，学位申请月底截止，材料还差居住证", C.SCHOOLING, U.HIGH),
+    (
+        "My son has to sit the high school entrance exam back home, can he take it here instead?",
+        C.SCHOOLING,
+        U.LOW,
+    ),
+    (
+        "The kindergarten turned my daughter away because my residence permit expired last month",
+        C.SCHOOLING,
+        U.NORMAL,
+    ),
+    # membership
+    ("我是流动党员，出来跑车三年没参加过组织生活，想找个支部", C.MEMBERSHIP, U.LOW),
+    ("党组织关系介绍信寄丢了，老单位说要重新开", C.MEMBERSHIP, U.NORMAL),
+    ("想问问骑手能不能入工会，入了有啥用", C.MEMBERSHIP, U.LOW),
+    ("党费这半年都没地方交，会不会被当成自动脱党", C.MEMBERSHIP, U.NORMAL),
+    ("支部换了书记以后就没人通知我们开会了", C.MEMBERSHIP, U.NORMAL),
+    ("I joined the trade union last year but never got my membership card", C.MEMBERSHIP, U.NORMAL),
+    (
+        "Which party branch should a ride-hailing driver report to after moving cities?",
+        C.MEMBERSHIP,
+        U.LOW,
+    ),
+    # health
+    ("送餐送到一半胸口闷得慌，手都麻了，现在蹲在路边", C.HEALTH, U.CRITICAL),
+    ("同事在仓库搬货的时候突然倒地不动了，叫也叫不醒", C.HEALTH, U.CRITICAL),
+    ("热得不行，刚才差点晕过去，现在头还很晕", C.HEALTH, U.HIGH),
+    ("骑手被电动车撞了，小腿划了好大口子，血止不住", C.HEALTH, U.CRITICAL),
+    ("有个哥们喘不上气，嘴唇都发紫了，120还没到", C.HEALTH, U.CRITICAL),
+    ("头好晕，感觉要中署了，附近哪有阴凉地方歇会", C.HEALTH, U.HIGH),
+    ("腰间盘突出好几年了，有没有针对骑手的免费理疗", C.HEALTH, U.NORMAL),
+    ("路口两辆车撞了，有个骑手压在车底下", C.HEALTH, U.CRITICAL),
+    ("分拣场的传送带把一个小哥的手卷进去了", C.HEALTH, U.CRITICAL),
+    ("连续开了三十六个小时的车，刚才在高速上眼前一黑，现在胸口疼", C.HEALTH, U.CRITICAL),
+    (
+        "My chest hurts and I can't catch my breath after climbing 20 floors with a delivery",
+        C.HEALTH,
+        U.CRITICAL,
+    ),
+    (
+        "A courier fell from the third-floor walkway at the depot and isn't moving",
+        C.HEALTH,
+        U.CRITICAL,
+    ),
+    (
+        "Our station has no first-aid kit and riders keep getting cuts from box straps",
+        C.HEALTH,
+        U.NORMAL,
+    ),
+    # legal aid
+    ("劳动仲裁下周三开庭，证据都不知道怎么整理，想找个律师", C.LEGAL_AID, U.HIGH),
+    ("车队扣了我的身份证和驾驶证，说干满一年才还，我想告他们", C.LEGAL_AID, U.NORMAL),
+    ("出了交通事故，对方律师说要我赔二十万，我该咋办", C.LEGAL_AID, U.HIGH),
+    ("被开除了还倒扣我三千块违约金，想申请法律援助", C.LEGAL_AID, U.NORMAL),
+    ("想咨询一下，外包骑手跟平台算不算劳动关系", C.LEGAL_AID, U.LOW),
+    (
+        "Where can riders get free legal advice about a contract dispute with an agency?",
+        C.LEGAL_AID,
+        U.LOW,
+    ),
+    (
+        "The fleet is suing me for breaking my contract and the court date is tomorrow",
+        C.LEGAL_AID,
+        U.HIGH,
+    ),
+    # platform rules
+    ("系统说我绕路，扣了我一周的奖励，我明明是按导航走的", C.PLATFORM_RULES, U.NORMAL),
+    ("账号莫名其妙被封，明天还要交房租，一天不跑就没饭吃", C.PLATFORM_RULES, U.HIGH),
+    ("顾客恶意差评，平台的申诉通道点不开", C.PLATFORM_RULES, U.NORMAL),
+    ("下雨天配送时间也不给延长，超时一单罚五块", C.PLATFORM_RULES, U.NORMAL),
+    ("平台抽佣从百分之二十涨到了三十，跑一天等于白干", C.PLATFORM_RULES, U.NORMAL),
+    ("请问平台的服务分是怎么算的，有没有规则说明", C.PLATFORM_RULES, U.LOW),
+    (
+        "The app suddenly changed the bonus rules mid-week and nobody told us",
+        C.PLATFORM_RULES,
+        U.NORMAL,
+    ),
+    (
+        "My driver account was frozen for unusual activity and my car loan payment is due on "
+        "Monday",
+        C.PLATFORM_RULES,
+        U.HIGH,
+    ),
+    # safety hazards
+    ("楼道里一股很浓的煤气味，敲门没人应", C.SAFETY_HAZARD, U.CRITICAL),
+    ("充电桩那边电线在冒火星子，噼里啪啦的", C.SAFETY_HAZARD, U.CRITICAL),
+    ("地下车库有辆电瓶车烧起来了，烟很大", C.SAFETY_HAZARD, U.CRITICAL),
+    ("工地的塔吊好像在晃，下面还有人在干活", C.SAFETY_HAZARD, U.CRITICAL),
+    ("老楼外墙裂了好大一条缝，还在往下掉渣，底下就是小区出入口", C.SAFETY_HAZARD, U.CRITICAL),
+    ("下暴雨，桥洞底下积水快没过车顶了，有个司机被困在车里出不来", C.SAFETY_HAZARD, U.CRITICAL),
+    ("宿舍楼里烟很大，好像哪层着火了，楼梯口全是人", C.SAFETY_HAZARD, U.CRITICAL),
+    ("出租屋的天花板塌下来一块，砸到了室友的头", C.SAFETY_HAZARD, U.CRITICAL),
+    ("燃气管道被挖断了，一股臭鸡蛋味", C.SAFETY_HAZARD, U.CRITICAL),
+    ("电动车电池鼓包了还在冒烟，就放在驿站里面", C.SAFETY_HAZARD, U.CRITICAL),
+    ("饭店后厨气味不对劲，像是漏气了，服务员还在点火", C.SAFETY_HAZARD, U.CRITICAL),
+    ("被困在电梯里半个钟头了，里面好闷，快喘不过气", C.SAFETY_HAZARD, U.CRITICAL),
+    ("屋头煤气罐漏气咯，味道冲得很", C.SAFETY_HAZARD, U.CRITICAL),
+    ("条街有电线跌咗落地，仲喺度闪火花", C.SAFETY_HAZARD, U.CRITICAL),
+    ("哎呀妈呀，那楼道里整得全是烟，老吓人了", C.SAFETY_HAZARD, U.CRITICAL),
+    ("仓库屋顶那根梁裂开了，今天下大雪怕压塌", C.SAFETY_HAZARD, U.CRITICAL),
+    ("小区里好多人把电动车推进楼道充电，消防通道都堵了", C.SAFETY_HAZARD, U.HIGH),
+    ("饭店后门的液化气罐就放在太阳底下暴晒", C.SAFETY_HAZARD, U.HIGH),
+    (
+        "Strong smell of gas on the 3rd floor of the food court and the kitchens are still cooking",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    (
+        "Sparks flying from a fallen power line across the road on Heping Street",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    (
+        "A rider is stuck in the lift at the Huamao building, 40 minutes now and he's panicking",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    ("There's smoke pouring out of the basement of the night market", C.SAFETY_HAZARD, U.CRITICAL),
+    (
+        "Fire in the e-bike charging cabinet outside the station, flames are reaching the shop",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    (
+        "The ceiling of the underground car park is cracking and bits of concrete keep falling",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    (
+        "Water is pouring into the underpass and a car with a family inside has stalled",
+        C.SAFETY_HAZARD,
+        U.CRITICAL,
+    ),
+    # public facilities
+    ("隧道里的灯全灭了，黑乎乎的，车都看不清", C.PUBLIC_FACILITY, U.HIGH),
+    ("下水道井盖被人偷了，就在学校门口，小孩多", C.PUBLIC_FACILITY, U.HIGH),
+    ("公交站的座椅坏了好久，一直没人修", C.PUBLIC_FACILITY, U.NORMAL),
+    ("马路中间自来水管爆了，水哗哗往外冒，路面已经开始塌了", C.PUBLIC_FACILITY, U.CRITICAL),
+    ("红绿灯一直闪黄灯，好几天了", C.PUBLIC_FACILITY, U.NORMAL),
+    (
+        "The pedestrian bridge railing is broken and hanging over the road",
+        C.PUBLIC_FACILITY,
+        U.HIGH,
+    ),
+    ("Streetlights along the riverside path have been off for a week", C.PUBLIC_FACILITY, U.NORMAL),
+    ("Could the city add more public toilets near the delivery hub?", C.PUBLIC_FACILITY, U.LOW),
+    # sanitation
+    ("小区垃圾站好几天没清运，味道飘到楼上", C.SANITATION, U.NORMAL),
+    ("饭馆天天把地沟油倒进雨水井", C.SANITATION, U.NORMAL),
+    ("夜市烧烤摊收摊后竹签油污满地，也没人扫", C.SANITATION, U.NORMAL),
+    ("公共厕所的化粪池满了往外冒", C.SANITATION, U.NORMAL),
+    ("垃圾桶旁边老鼠成群，大白天都敢出来", C.SANITATION, U.NORMAL),
+    (
+        "Someone dumped a load of rubble and paint tins on the verge by the depot",
+        C.SANITATION,
+        U.NORMAL,
+    ),
+    (
+        "Suggest putting a couple of bins at the rider rest stop, people just leave their food "
+        "boxes around",
+        C.SANITATION,
+        U.LOW,
+    ),
+    # traffic order
+    ("学校门口家长的车停成三排，电动车只能逆着走", C.TRAFFIC_ORDER, U.NORMAL),
+    ("这个路口天天有渣土车闯红灯，昨天差点撞到骑手", C.TRAFFIC_ORDER, U.HIGH),
+    ("商场门口网约车接客点被私家车占满了", C.TRAFFIC_ORDER, U.NORMAL),
+    ("高速出口那段路大货车天天排长队占道，已经追尾好几回了", C.TRAFFIC_ORDER, U.HIGH),
+    ("建议在外卖员取餐的地方划几个临时停车位", C.TRAFFIC_ORDER, U.LOW),
+    (
+        "Delivery scooters are parked all over the pavement outside the metro station, "
+        "wheelchair users can't get past",
+        C.TRAFFIC_ORDER,
+        U.NORMAL,
+    ),
+    ("Cars keep parking in the bus lane at rush hour on Jianshe Road", C.TRAFFIC_ORDER, U.NORMAL),
+    # other
+    ("小程序咋改头像啊", C.OTHER, U.LOW),
+    ("感谢党员司机老王那天帮我推车", C.OTHER, U.LOW),
+    ("驿站周末开不开门", C.OTHER, U.LOW),
+    ("能不能在驿站放个自动售货机", C.OTHER, U.LOW),
+    ("我想当志愿者参加你们的活动，在哪报名", C.OTHER, U.LOW),
+    ("Great job on the new rest area, the hot water is much appreciated", C.OTHER, U.LOW),
+    ("How do I reset my password for the grievance app?", C.OTHER, U.LOW),
+]
