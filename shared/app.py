@@ -25,6 +25,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from shared.config import Config, load_config
+from shared.config_checks import refusal_reasons
 from shared.consumer import StreamConsumer
 from shared.logging import get_logger
 from shared.metrics import StreamGauges
@@ -38,6 +40,8 @@ Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 RETRY_AFTER_S = 5
 # How often stopped subscribers are looked for (and revived).
 WATCH_INTERVAL_S = 0.5
+# A service's exit code when it refuses its config (2: a usage error, nothing to retry).
+EXIT_CONFIG_REFUSED = 2
 
 
 def make_broker(settings: CommonSettings, registry: CollectorRegistry) -> RedisBroker:
@@ -215,6 +219,24 @@ async def _finish(tasks: Sequence[asyncio.Task[None]], grace_s: float) -> None:
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+def load_service_config(settings: CommonSettings) -> Config:
+    """Return the checked config at ``settings.config``; log why and exit 2 if it is refused.
+
+    Every service calls this before building anything, so none reports ready on a config
+    that ``zhitong directory validate`` rejects.
+    """
+    try:
+        return load_config(settings.config)
+    except ValueError as exc:
+        log.error(
+            "config_refused",
+            config=str(settings.config),
+            errors=refusal_reasons(exc),
+            hint=f"zhitong directory validate {settings.config}",
+        )
+    raise SystemExit(EXIT_CONFIG_REFUSED)
 
 
 def serve(app: FastAPI, settings: CommonSettings) -> None:

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from shared.config import Config, load_config
+from shared.config_checks import ConfigError, refusal_reasons
 from shared.streams import DEFAULT_PREFIX, Keys
 from zhitong.i18n import Lang, word
 from zhitong.redis_server import RedisServerError
@@ -448,45 +449,17 @@ def directory_validate(
     """Check FILE's schema and cross-references; print every error, exit 1 if there are any."""
     try:
         config = load_config(file)
-    except ValidationError as exc:
-        errors = schema_errors(exc)
-    except ValueError as exc:
+    except (ValidationError, ConfigError) as exc:  # the same reasons a service refuses it for
+        errors = refusal_reasons(exc)
+    except ValueError as exc:  # unreadable or not YAML: one line
         fail(str(exc))
     else:
-        errors = cross_reference_errors(config)
-    if errors:
-        for error in errors:
-            typer.echo(f"{file}: {one_line(error)}", err=True)
-        typer.echo(f"{file}: {len(errors)} error(s)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{file}: ok ({summary(config)})")
-
-
-def schema_errors(exc: ValidationError) -> list[str]:
-    """Return one readable line per pydantic error, located by its dotted path."""
-    lines = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        lines.append(f"{where}: {error['msg']}")
-    return lines
-
-
-def cross_reference_errors(config: Config) -> list[str]:
-    """Return the router's directory checks and intake's key checks, where installed."""
-    errors: list[str] = []
-    try:
-        from services.router.directory import validate  # noqa: PLC0415  (optional dependency)
-    except ImportError:
-        pass
-    else:
-        errors.extend(validate(config))
-    try:
-        from services.intake.principals import key_errors  # noqa: PLC0415  (optional dependency)
-    except ImportError:
-        pass
-    else:
-        errors.extend(key_errors(config))
-    return errors
+        typer.echo(f"{file}: ok ({summary(config)})")
+        return
+    for error in errors:
+        typer.echo(f"{file}: {one_line(error)}", err=True)
+    typer.echo(f"{file}: {len(errors)} error(s)", err=True)
+    raise typer.Exit(1)
 
 
 def summary(config: Config) -> str:
@@ -501,10 +474,10 @@ def summary(config: Config) -> str:
 
 
 def _config_error_summary(path: Path, exc: ValueError) -> str:
-    if isinstance(exc, ValidationError):
-        first = schema_errors(exc)[0]
+    if isinstance(exc, ValidationError | ConfigError):
+        errors = refusal_reasons(exc)
         return (
-            f"config {path} is invalid ({exc.error_count()} error(s), first: {first}); "
+            f"config {path} is invalid ({len(errors)} error(s), first: {errors[0]}); "
             f"run: zhitong directory validate {path}"
         )
     return str(exc)

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.config import ApiKey, Config, Directory
+from shared.config_checks import key_errors
 from shared.events import WORKER_ACTIONS, ActionType, Actor, Role
 
 
@@ -180,23 +181,3 @@ class Policy:
         if principal.holder is Holder.APP and actor.id != grievance.worker_id:
             return f"'{actor.id}' is not the worker who filed this grievance"
         return None
-
-
-def key_errors(config: Config) -> list[str]:
-    """Return every API key that names an unknown unit or shares a source with another holder."""
-    tree = UnitTree.of(config.directory)
-    errors: list[str] = []
-    holders: dict[str, tuple[str, str | None]] = {}
-    for key in config.api_keys:
-        if key.unit is not None and tree.kinds.get(key.unit) in {None, "oversight"}:
-            errors.append(
-                f"API key of source '{key.source}' names unit '{key.unit}', which is not a unit "
-                "of the directory (use holder: oversight for the oversight unit)"
-            )
-        holder = (key.holder, key.unit)
-        if holders.setdefault(key.source, holder) != holder:
-            errors.append(
-                f"API keys of source '{key.source}' have different holders: each source names "
-                "one holder (its action idempotency keys are scoped by source)"
-            )
-    return errors

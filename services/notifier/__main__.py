@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.notifier.app import build_app
-from shared.app import serve
+from shared.app import load_service_config, serve
 from shared.logging import configure_logging
 from shared.settings import NotifierSettings
 
@@ -16,7 +16,7 @@ def main() -> None:
     configure_logging("notifier", settings.log_level)
     # httpx logs every request at INFO; each delivery already logs its own outcome line.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    serve(build_app(settings), settings)
+    serve(build_app(settings, load_service_config(settings)), settings)
 
 
 if __name__ == "__main__":

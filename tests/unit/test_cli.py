@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from shared.config import load_config
+from shared.config_checks import ConfigError
 from zhitong.cli import app
 
 runner = CliRunner()
@@ -81,7 +83,7 @@ def test_validate_lists_every_schema_error(write_config: Callable[[str], Path]) 
 
 
 def test_validate_reports_cross_reference_errors(write_config: Callable[[str], Path]) -> None:
-    """A well-formed file naming an unknown webhook fails on the router's directory checks."""
+    """A well-formed file naming an unknown webhook fails on the cross-reference checks."""
     path = write_config(
         "directory:\n"
         "  committees:\n"
@@ -116,3 +118,25 @@ def test_run_with_invalid_config_points_at_validate(
     (line,) = result.stderr.splitlines()
     assert "directory.fallback: Field required" in line
     assert f"run: zhitong directory validate {path}" in line
+
+
+def test_validate_lists_what_services_refuse_at_load(
+    write_config: Callable[[str], Path], demo_config_path: Path
+) -> None:
+    """``validate`` lists exactly the errors ``load_config`` refuses a file for, one per line."""
+    text = demo_config_path.read_text(encoding="utf-8").replace(
+        "  - {id: d-education, name: 教育局}",
+        "  - {id: d-education, name: 教育局, channels: [{type: webhook, endpoint: edu}]}",
+    )
+    text = text.replace("sla:\n", "sla:\n  urgency: {}\n", 1)
+    path = write_config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    result = runner.invoke(app, ["directory", "validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        *(f"{path}: {error}" for error in caught.value.errors),
+        f"{path}: 2 error(s)",
+    ]
+    assert "endpoint 'edu'" in result.stderr
+    assert "no entry for urgency low, normal, high, critical" in result.stderr
