@@ -117,6 +117,14 @@ class Keys:
         """Return the sorted set of ``civic_geo`` members scored by report time (pruning)."""
         return f"{self.prefix}geo:civic:seen"
 
+    def open311_requests(self, service_code: str = "") -> str:
+        """Return the sorted set of public Open311 report ids scored by requested time (ms).
+
+        One for every service and one per service code, so a filtered page reads its own.
+        """
+        suffix = f":{service_code}" if service_code else ""
+        return f"{self.prefix}o311:req{suffix}"
+
     # --- consumer plumbing ---
     def last_errors(self, stream: str, group: str) -> str:
         """Return the hash of the last handler error per pending entry id."""

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HEALTH = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 # GeoReport v2 reads are public by that standard (Open311 reports only, masked); see
 # tests/integration/test_principals.py.
-PUBLIC = {("GET", "/open311/v2/services.json"), ("GET", "/open311/v2/requests/{request_id}.json"),
+PUBLIC = {*(("GET", f"/open311/v2/{path}.{fmt}") for fmt in ("json", "xml") for path in
+            ("services", "services/{service_code}", "requests", "requests/{request_id}")),
           # The status page and its script hold no data; /console/data needs "read".
           ("GET", "/console"), ("GET", "/console/static/{name}")}  # fmt: skip
 # The scope each route needs.  A new route fails the test until it is added here.
@@ -44,6 +45,7 @@ SCOPES = {
     ("GET", "/v1/stats"): "read",
     ("GET", "/console/data"): "read",
     ("POST", "/open311/v2/requests.json"): "submit",
+    ("POST", "/open311/v2/requests.xml"): "submit",
 }
 SCOPED_KEYS = {scope: f"zt-only-{scope}" for scope in ("submit", "act", "read")}
 # Only app keys submit; the read-only key is an oversight key, so that it passes the
