@@ -1,13 +1,14 @@
 """The one YAML file (``ZHITONG_CONFIG``): directory, SLA policy, API keys and channels.
 
-This module parses and type-checks the file; ``load_config`` then runs the cross-reference
-checks of ``shared.config_checks`` (unknown ids, undefined endpoints, a partial SLA table…),
-so every service and ``zhitong directory validate`` refuse the same files for the same reasons.
+This module only parses and type-checks the file.  Cross-reference checks (unknown ids,
+overlapping matches) live in the router's ``directory`` module; ``zhitong directory
+validate`` runs both.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,8 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from shared.config_checks import ConfigError, config_errors
-from shared.events import Category, Industry, Urgency
+from shared.events import MAX_EXTENSION, Category, Industry, Urgency
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 
@@ -204,8 +204,47 @@ class SlaPolicy(_Strict):
     feedback_window: Duration = 72 * 3600
     overdue_repeat: Duration = 24 * 3600
     max_extensions: Annotated[int, Field(ge=0)] = 2
+    # How far one ``extend`` may move the resolve deadline past the current one.  It bounds
+    # a request (checked when the extension is asked for), so it is not snapshotted.
+    max_extension: Duration = 30 * 86400
     max_reopens: Annotated[int, Field(ge=0)] = 2
     calendar: Literal["24x7"] | WorkingHours = "24x7"
+
+    @model_validator(mode="after")
+    def _extension_storable(self) -> SlaPolicy:
+        if self.max_extension > MAX_EXTENSION.total_seconds():
+            raise ValueError(
+                f"max_extension may be at most {MAX_EXTENSION.days}d: no deadline is stored "
+                "further ahead than that"
+            )
+        return self
+
+    def extension_refusal(self, current_due: datetime, new_deadline: datetime) -> str | None:
+        """Return why ``new_deadline`` moves the resolve deadline too far, or ``None``."""
+        try:
+            latest = current_due + timedelta(seconds=self.max_extension)
+        except OverflowError:  # a far deadline stored before bounds: nothing is later
+            return None
+        if new_deadline <= latest:
+            return None
+        return (
+            f"new_deadline {_iso(new_deadline)} is more than the SLA policy's max_extension "
+            f"({duration_text(self.max_extension)}) past the current resolve deadline "
+            f"{_iso(current_due)}: the latest allowed is {_iso(latest)}"
+        )
+
+
+def duration_text(seconds: int) -> str:
+    """Return ``seconds`` written as the config writes durations (``30d``, ``1d12h``)."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = zip((days, hours, minutes, secs), "dhms", strict=True)
+    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class ApiKey(_Strict):
@@ -300,11 +339,7 @@ class Config(_Strict):
 
 
 def load_config(path: Path) -> Config:
-    """Return the parsed, cross-checked config; raise ``ValueError`` explaining what is wrong.
-
-    A schema error is a pydantic ``ValidationError``, a cross-reference one a ``ConfigError``
-    listing every error (both are ``ValueError``s).
-    """
+    """Return the parsed configuration file; raise ``ValueError`` explaining what is wrong."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -313,8 +348,4 @@ def load_config(path: Path) -> Config:
         raise ValueError(f"config {path} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ValueError(f"config {path} must be a YAML mapping")
-    config = Config.model_validate(raw)
-    errors = config_errors(config)
-    if errors:
-        raise ConfigError(path, errors)
-    return config
+    return Config.model_validate(raw)

@@ -27,7 +27,8 @@ MAX_NOTE = 2000
 MAX_NOTES = 50
 MAX_IDEMPOTENCY_KEY = 200
 # Bounds on stored times: a deadline or date outside them cannot be shown (year 10000) and
-# means a typo, not a plan.  The router refuses extensions beyond MAX_EXTENSION from now.
+# means a typo, not a plan.  An extension is also bounded by the SLA policy's
+# ``max_extension`` past the current resolve deadline (``SlaPolicy.extension_refusal``).
 MAX_EXTENSION = timedelta(days=366)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)

@@ -9,6 +9,7 @@ refused with 403 before anything reaches the router.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -19,7 +20,17 @@ from services.intake.auth import KeyRing
 from services.intake.principals import Policy, Principal, Tenancy
 from services.intake.submission import Intake
 from shared import codec, store
-from shared.events import Accepted, Action, ActionIn, Channel, GrievanceIn
+from shared.config import SlaPolicy
+from shared.events import (
+    MAX_NOTES,
+    Accepted,
+    Action,
+    ActionIn,
+    ActionType,
+    Channel,
+    EventType,
+    GrievanceIn,
+)
 from shared.ids import new_action_id
 from shared.logging import get_logger
 from shared.streams import PAYLOAD_FIELD, Keys
@@ -95,10 +106,37 @@ def _forbidden(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, f"{reason}; nothing was applied")
 
 
+def _note_count(record: dict[str, Any], timeline: list[dict[str, Any]]) -> int:
+    """Return a grievance's notes: the router's counter, or (older records) the timeline's."""
+    counted = str(record.get("notes") or "")
+    if counted.isdigit():
+        return int(counted)
+    return sum(entry.get("type") == EventType.NOTE_ADDED for entry in timeline)
+
+
+def limit_refusal(
+    action: ActionIn, record: dict[str, Any], timeline: list[dict[str, Any]], sla: SlaPolicy
+) -> str | None:
+    """Return why ``action`` passes a limit the router would refuse it for, or ``None``.
+
+    The router stays the authority (two notes racing for the last place both pass here);
+    answering here spares the client an ``action.refused`` it would have to poll for.
+    """
+    if action.type is ActionType.ADD_NOTE:
+        notes = _note_count(record, timeline)
+        if notes >= MAX_NOTES:
+            return f"this grievance already has {notes} notes (the limit is {MAX_NOTES})"
+    due = record.get("resolve_due")
+    if action.type is ActionType.EXTEND and action.new_deadline is not None and due:
+        # No resolve deadline (paused, resolved, closed): the router refuses by state.
+        return sla.extension_refusal(datetime.fromisoformat(due), action.new_deadline)
+    return None
+
+
 def grievance_router(
-    intake: Intake, keyring: KeyRing, policy: Policy, client: Redis, keys: Keys
+    intake: Intake, keyring: KeyRing, policy: Policy, client: Redis, keys: Keys, *, sla: SlaPolicy
 ) -> APIRouter:
-    """Return the ``/v1/grievances`` routes bound to one intake, key ring and policy."""
+    """Return the ``/v1/grievances`` routes bound to one intake, key ring and policies."""
     router = APIRouter(prefix="/v1/grievances", tags=["grievances"], responses=_ERRORS)
     can_submit = Depends(keyring.require("submit"))
     can_read = Depends(keyring.require("read"))
@@ -154,6 +192,11 @@ def grievance_router(
         dependencies=[Depends(require_json)],
         responses={
             403: {"description": "The API key lacks `act`, or may not speak for the actor"},
+            422: {
+                "description": "Invalid body (one entry per field error), or an action past a "
+                "limit: a note past a grievance's 50, an extension beyond the SLA policy's "
+                "`max_extension` past the current resolve deadline"
+            },
             **_NOT_FOUND,
         },
     )
@@ -178,6 +221,11 @@ def grievance_router(
         refusal = policy.grievance_refusal(principal, body.actor, Tenancy.of(loaded[0]))
         if refusal:
             raise _forbidden(refusal)
+        refusal = limit_refusal(body, *loaded, sla)
+        if refusal:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"{refusal}; nothing was queued"
+            )
         key = _one_key(idempotency_key, body.idempotency_key)
         # Scoped per source, so two apps choosing the same key never collide.
         action_id = f"{principal.source}:{key}" if key else new_action_id()

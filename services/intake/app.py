@@ -64,7 +64,7 @@ def build_app(
         registry=registry,
         consumers=[stream_intake],
         routers=[
-            grievance_router(intake, keyring, policy, client, keys),
+            grievance_router(intake, keyring, policy, client, keys, sla=config.sla),
             open311_router(intake, keyring, client, keys),
             stats_router(keyring, client, keys),
             console_router(keyring, client, keys),
