@@ -1,8 +1,8 @@
 """The one YAML file (``ZHITONG_CONFIG``): directory, SLA policy, API keys and channels.
 
-This module only parses and type-checks the file.  Cross-reference checks (unknown ids,
-overlapping matches) live in the router's ``directory`` module; ``zhitong directory
-validate`` runs both.
+This module parses and type-checks the file; ``load_config`` then runs the cross-reference
+checks of ``shared.config_checks`` (unknown ids, undefined endpoints, a partial SLA table…),
+so every service and ``zhitong directory validate`` refuse the same files for the same reasons.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from shared.config_checks import ConfigError, config_errors
 from shared.events import MAX_EXTENSION, Category, Industry, Urgency
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
@@ -339,7 +340,11 @@ class Config(_Strict):
 
 
 def load_config(path: Path) -> Config:
-    """Return the parsed configuration file; raise ``ValueError`` explaining what is wrong."""
+    """Return the parsed, cross-checked config; raise ``ValueError`` explaining what is wrong.
+
+    A schema error is a pydantic ``ValidationError``, a cross-reference one a ``ConfigError``
+    listing every error (both are ``ValueError``s).
+    """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -348,4 +353,8 @@ def load_config(path: Path) -> Config:
         raise ValueError(f"config {path} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ValueError(f"config {path} must be a YAML mapping")
-    return Config.model_validate(raw)
+    config = Config.model_validate(raw)
+    errors = config_errors(config)
+    if errors:
+        raise ConfigError(path, errors)
+    return config
