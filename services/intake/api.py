@@ -55,6 +55,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"description": "Body is not JSON"},
     422: {"description": "Invalid body: one entry per field error, with allowed values"},
 }
+# Answered by the app's JsonDepthLimit before the body is parsed.
+_TOO_DEEP: dict[int | str, dict[str, Any]] = {
+    400: {"description": f"Body JSON nests deeper than {codec.MAX_DEPTH} levels (the limit)"}
+}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such grievance, or none this API key may read (the same answer)"}
 }
@@ -148,6 +152,7 @@ def grievance_router(
         response_model=Accepted,
         dependencies=[Depends(require_json)],
         responses={
+            **_TOO_DEEP,
             200: {"model": Accepted, "description": "Repeat of an idempotency key: the original"},
             409: {"description": "Idempotency key reused with a different body"},
         },
@@ -191,6 +196,7 @@ def grievance_router(
         status_code=status.HTTP_202_ACCEPTED,
         dependencies=[Depends(require_json)],
         responses={
+            **_TOO_DEEP,
             403: {"description": "The API key lacks `act`, or may not speak for the actor"},
             422: {
                 "description": "Invalid body (one entry per field error), or an action past a "

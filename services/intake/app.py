@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
@@ -21,6 +21,7 @@ from services.intake.principals import Policy
 from services.intake.stats import stats_router
 from services.intake.submission import Intake
 from services.intake.validation import format_errors
+from shared import codec
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
@@ -72,6 +73,8 @@ def build_app(
     )
     app = service.build(title="Zhitong intake", docs=True)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    # Open311 answers in GeoReport's error shape and checks the depth of its bodies itself.
+    app.add_middleware(JsonDepthLimit, max_depth=codec.MAX_DEPTH, exempt=("/open311/",))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -148,3 +151,61 @@ class BodyLimit:
             "limit_bytes": self.max_bytes,
         }
         await JSONResponse(detail, status.HTTP_413_CONTENT_TOO_LARGE)(scope, receive, send)
+
+
+def _declares_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return False
+
+
+def deep_json_detail(max_depth: int) -> str:
+    """Return what a client is told when its JSON body nests deeper than ``max_depth``."""
+    return (
+        f"JSON body nests deeper than {max_depth} levels (the limit); no grievance or action "
+        "needs more than a few: send a flatter body"
+    )
+
+
+class JsonDepthLimit:
+    """Refuse a JSON body nested deeper than ``max_depth`` with 400 and the reason.
+
+    Left to FastAPI, a body ~1,000 levels deep makes ``json`` raise ``RecursionError``,
+    answered with a bare "There was an error parsing the body".  The body is checked as the
+    route reads it (nothing is buffered a second time) with the same limit as the streams'.
+    """
+
+    def __init__(self, app: ASGIApp, max_depth: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.max_depth = max_depth
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in {"GET", "HEAD", "OPTIONS"}
+            or str(scope["path"]).startswith(self.exempt)
+            or not _declares_json(scope["headers"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def checked() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    try:
+                        codec.check_depth(body, self.max_depth)
+                    except codec.PayloadError as exc:
+                        # Raised inside the route's body read, so FastAPI answers it as is.
+                        raise HTTPException(
+                            status.HTTP_400_BAD_REQUEST, deep_json_detail(self.max_depth)
+                        ) from exc
+            return message
+
+        await self.app(scope, checked, send)

@@ -7,6 +7,7 @@ refuses what it cannot store safely with a reason, never a 5xx or a crashed cons
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -89,6 +90,39 @@ async def test_http_json_bombs_are_4xx(http: httpx.AsyncClient) -> None:
             reply = await http.post(path, content=body, headers=JSON)
             assert 400 <= reply.status_code < 500, (path, body[:20], reply.text)
             assert reply.json()["detail"]
+
+
+async def test_http_json_deeper_than_the_stream_limit_is_400_saying_so(
+    http: httpx.AsyncClient, redis: Redis
+) -> None:
+    """33 to 10,000 levels, sent whole or chunked: 400 naming the 32-level limit, not queued."""
+    gid = (await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)).json()["id"]
+    queued = await redis.xlen(KEYS.submitted)
+    too_deep = (
+        json.dumps({**grievance_body(), "title": _nested(codec.MAX_DEPTH)}),
+        '{"worker":' * 1500,
+        BOMB,
+    )
+    for path in ("/v1/grievances", f"/v1/grievances/{gid}/actions"):
+        for body in too_deep:
+            for content in (body.encode(), _chunks(body.encode())):
+                reply = await http.post(path, content=content, headers=JSON)
+                assert reply.status_code == 400, (path, body[:20], reply.text)
+                assert reply.json()["detail"].startswith(
+                    f"JSON body nests deeper than {codec.MAX_DEPTH} levels (the limit)"
+                )
+    assert await redis.xlen(KEYS.submitted) == queued
+    assert await redis.xlen(KEYS.actions) == 0
+    deepest_allowed = json.dumps({**grievance_body(), "title": _nested(codec.MAX_DEPTH - 1)})
+    reply = await http.post("/v1/grievances", content=deepest_allowed, headers=JSON)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["detail"][0]["field"] == "title"
+
+
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    """Yield ``body`` in 1 kB pieces (a request without Content-Length)."""
+    for start in range(0, len(body), 1024):
+        yield body[start : start + 1024]
 
 
 async def test_stream_depth_bomb_is_rejected_with_a_reason(redis: Redis) -> None:
