@@ -1,11 +1,15 @@
-"""Routing rules over the directory: who is tier 1, 2 and 3 for a grievance (pure).
+"""Routing rules over the directory: who holds each tier of a grievance (pure).
 
-The chain always has three links.  A missing link is filled with the configured fallback
-unit, so a grievance that matches nothing is still owned by someone (SPEC §4):
+Tiers are levels with their own SLA columns: 1 member, 2 branch, 3 the top (committee).
+A chain names each unit once and always ends at tier 3, so a chain with fewer distinct
+units starts higher (``Route.first_tier``): its first unit gets that level's deadlines, and
+a deadline missed at tier 3 raises overdue instead of escalating a unit to itself.  A
+grievance that matches nothing is still owned by someone, the fallback unit (SPEC §4):
 
-* no committee for the worker's industry/region → fallback, fallback, fallback;
-* a committee but no branch → fallback, fallback, committee;
-* a branch without members → branch, branch, committee.
+* member → branch → committee: tiers 1, 2, 3;
+* a branch without members → branch (2) → committee (3);
+* a committee but no matching branch → fallback (2) → committee (3);
+* no committee for the worker's industry/region → fallback alone, at tier 3.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from dataclasses import dataclass
 from shared.config import Branch, Committee, Config, Unit
 from shared.events import Category, Grievance, Worker
 
+# The top tier: a breach there is overdue (lifecycle.lua ``breach``), not an escalation.
+TOP_TIER = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """Return one unit of the chain as stored on the grievance."""
+    """One unit of the chain as stored on the grievance."""
 
     unit: str
     name: str
@@ -30,15 +37,53 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Return the chain for one grievance; tier 1 is picked among ``candidates``."""
+    """Chain for one grievance: ``first_tier`` is picked among ``candidates``, then ``upper``.
+
+    ``upper`` holds the units above the first, lowest first, the last at the top tier; no
+    unit appears twice in ``candidates`` and ``upper`` together.
+    """
 
     candidates: tuple[Link, ...]
-    branch: Link
-    committee: Link
+    upper: tuple[Link, ...]
     note: str
 
+    def __post_init__(self) -> None:
+        units = [link.unit for link in (*self.candidates, *self.upper)]
+        if len(set(units)) != len(units) or len(self.upper) >= TOP_TIER or not self.candidates:
+            raise ValueError(f"a chain names 1 to {TOP_TIER} distinct units, got {units}")
+
+    @property
+    def first_tier(self) -> int:
+        """Return the tier a new grievance is assigned at (its first unit's SLA level)."""
+        return TOP_TIER - len(self.upper)
+
+    def links(self) -> list[dict[str, object]]:
+        """Return the real tiers above ``first_tier``, numbered: each unit once, up to 3."""
+        first = self.first_tier
+        return [link.as_dict(tier) for tier, link in enumerate(self.upper, start=first + 1)]
+
+    # Today's assign.lua starts every grievance at tier 1 and stores three links, so the
+    # three views below pad the tiers under ``first_tier`` with the first unit.  Once the
+    # script starts at ``first_tier`` (and stores ``links()``), the padding is never used.
+
+    def _padded(self) -> tuple[Link, Link, Link]:
+        first = self.candidates[0]
+        below = (first,) * (self.first_tier - 1)
+        padded = (*below, first, *self.upper)
+        return padded[0], padded[1], padded[2]
+
+    @property
+    def branch(self) -> Link:
+        """Return the tier-2 link as stored today (its id keys the candidates' rotation)."""
+        return self._padded()[1]
+
+    @property
+    def committee(self) -> Link:
+        """Return the top-tier link."""
+        return self._padded()[2]
+
     def chain(self) -> list[dict[str, object]]:
-        """Return tiers 2 and 3 (tier 1 is chosen atomically by the assign script)."""
+        """Return tiers 2 and 3 as the assign script stores them today (tier 1 it picks)."""
         return [self.branch.as_dict(2), self.committee.as_dict(3)]
 
 
@@ -84,20 +129,20 @@ def _unit_link(unit: Unit | Committee | Branch, kind: str) -> Link:
 
 
 def route(config: Config, grievance: Grievance) -> Route:
-    """Return the chain member → branch → committee for ``grievance``."""
+    """Return the chain member → branch → committee for ``grievance``, each unit once."""
     fallback = _unit_link(config.directory.fallback, "fallback")
     committee = match_committee(config, grievance.worker)
     if committee is None:
-        return Route((fallback,), fallback, fallback, "no committee matched; fallback unit")
+        return Route((fallback,), (), "no committee matched; fallback unit")
     committee_link = _unit_link(committee, "committee")
     branch = match_branch(committee, grievance.worker)
     if branch is None:
-        return Route((fallback,), fallback, committee_link, "no branch matched; fallback unit")
+        return Route((fallback,), (committee_link,), "no branch matched; fallback unit")
     branch_link = _unit_link(branch, "branch")
     members = tuple(Link(m.id, m.name, "member") for m in branch.members)
     if not members:
-        return Route((branch_link,), branch_link, committee_link, "branch has no members")
-    return Route(members, branch_link, committee_link, f"matched branch {branch.id}")
+        return Route((branch_link,), (committee_link,), "branch has no members")
+    return Route(members, (branch_link, committee_link), f"matched branch {branch.id}")
 
 
 def departments_for(config: Config, committee_id: str, category: Category) -> list[str]:
