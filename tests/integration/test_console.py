@@ -125,7 +125,7 @@ async def run_scenario(client: httpx.AsyncClient, redis: Redis) -> list[str]:
 async def test_console_renders_the_scenario_in_chromium(
     intake_url: str, redis: Redis, tmp_path: Path
 ) -> None:
-    """A new user opens /console, gives the read key, and sees the scenario's numbers."""
+    """A new user opens /console, gives the oversight key, and sees the scenario's numbers."""
     async with httpx.AsyncClient(base_url=intake_url) as client:
         ids = await run_scenario(client, redis)
         data = (await client.get("/console/data", headers=OVERSIGHT_AUTH)).json()
@@ -136,7 +136,7 @@ async def test_console_renders_the_scenario_in_chromium(
     assert (overall["open"], overall["breaches"]) == (3, 3)
 
     first_visit = await chromium("--dump-dom", f"{intake_url}/console", profile=tmp_path / "p1")
-    assert "请输入只读密钥" in first_visit
+    assert "请输入监督密钥 <small>Oversight API key</small>" in first_visit
     assert re.search(r'<section id="login"(?! hidden)', first_visit), "the key form is shown"
 
     page = f"{intake_url}/console#key={OVERSIGHT_KEY}"
@@ -159,6 +159,16 @@ async def test_console_renders_the_scenario_in_chromium(
     assert cell(dom, f'data-grievance="{ids[0]}"', "state") == "已受理"
     assert cell(dom, f'data-grievance="{ids[1]}"', "deadline") == "响应"
     assert re.fullmatch(r"(已超时 )?\d+.*", cell(dom, f'data-grievance="{ids[1]}"', "remaining"))
+
+    refusals = {
+        "zt-demo-key": ("需要有 read 权限的监督密钥", "it needs an oversight key"),  # app key: 403
+        "zt-not-a-key": ("密钥无效", "Unknown API key"),  # 401
+    }
+    for key, said in refusals.items():
+        refused = await chromium("--dump-dom", f"{intake_url}/console#key={key}",
+                                 profile=tmp_path / f"p-{key}")  # fmt: skip
+        assert re.search(r'<section id="login"(?! hidden)', refused), "the key form is back"
+        assert all(words in element(refused, "login-error") for words in said), key
 
     screenshot = tmp_path / "console.png"
     await chromium(f"--screenshot={screenshot}", page, profile=tmp_path / "p3")

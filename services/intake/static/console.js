@@ -1,4 +1,4 @@
-// 直通 status page: fetch /console/data with a read key kept in sessionStorage; render with
+// 直通 status page: fetch /console/data with an oversight key kept in sessionStorage; render with
 // textContent only (never innerHTML), so nothing in the data can become markup.
 "use strict";
 
@@ -10,6 +10,13 @@ const STATES = {
 };
 const REASONS = { ack_overdue: "超时未响应", resolve_overdue: "超时未办结" };
 const TIERS = { 1: "党员", 2: "党支部", 3: "行业党委" };
+// /console/data spans every unit, so only an oversight key may read it (README, "Security").
+const REFUSED = {
+  401: "密钥无效，请检查后重新输入。Unknown API key: check it and try again.",
+  403: "该密钥不能查看运行状态：需要有 read 权限的监督密钥（app 与承办单位密钥不可）。" +
+    "This key may not read the status page: it needs an oversight key with the read scope " +
+    "(app and unit keys cannot).",
+};
 let snapshot = null;
 let clockOffsetMs = 0;
 
@@ -115,7 +122,7 @@ function showLogin(message) {
   $("dashboard").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
-  $("updated").textContent = "需要只读密钥";
+  $("updated").textContent = "需要监督密钥 Oversight key needed";
 }
 
 async function load() {
@@ -130,7 +137,7 @@ async function load() {
   }
   if (reply.status === 401 || reply.status === 403) {
     sessionStorage.removeItem(KEY);
-    showLogin(reply.status === 401 ? "密钥无效" : "该密钥没有 read 权限");
+    showLogin(REFUSED[reply.status]);
     return;
   }
   if (!reply.ok) { $("updated").textContent = `加载失败（HTTP ${reply.status}）`; return; }
