@@ -3,7 +3,8 @@
 - ``service_request_id``: a comma list; when given it overrides every other filter.
 - ``service_code``: a comma list (or the parameter repeated); all services when absent.
 - ``start_date``/``end_date``: W3C date-times bounding ``requested_datetime`` (both ends
-  included); the range may not span more than 90 days and defaults to the most recent 90.
+  included, an end to the second with all of that second); the range may not span more
+  than 90 days and defaults to the most recent 90.
 - ``status``: ``open``, ``closed`` or both (comma list); all when absent.
 - At most 1,000 requests are returned, newest first.
 Empty parameters count as absent ("Optional Arguments" in the spec).
@@ -84,7 +85,10 @@ def window(start: str | None, end: str | None, now: datetime) -> tuple[int, int]
         raise QueryError("start_date must not be after end_date")
     if last - first > MAX_SPAN:
         raise QueryError(f"start_date and end_date may not span more than {MAX_SPAN.days} days")
-    return _ms(first), _ms(last)
+    # Times are shown to the second: an end given to the second takes in all of that second,
+    # so paging back with end_date = the oldest requested_datetime seen loses no report.
+    whole_second = end is not None and last.microsecond == 0
+    return _ms(first), _ms(last) + (999 if whole_second else 0)
 
 
 def parse_query(
