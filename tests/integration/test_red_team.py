@@ -20,6 +20,10 @@ from shared import codec
 from shared.streams import Keys
 from tests.chaos.harness import log_only_config
 from tests.helpers import eventually
+from tests.integration.intake_support import (
+    fixture_http,  # noqa: F401  (fixture used by name)
+    fixture_intake_app,  # noqa: F401  (fixture used by name)
+)
 from tests.processes import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -171,3 +175,23 @@ async def test_red_team_inputs_get_no_5xx_and_leave_no_key_or_number_in_any_log(
     secrets = (KEY, "zhang.wei@example.cn", "张伟", *NUMBERS)
     leaks = [line for line in lines if any(secret in line for secret in secrets)]
     assert not leaks, "\n".join(leaks[:5])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_date=9999-12-31T23:59:59Z",
+        "end_date=9999-12-31T23:59:59-23:59",
+        "start_date=9999-12-31T23:59:59Z&end_date=9999-12-31T23:59:59-23:59",
+        "end_date=0001-01-01T00:00:00%2B23:59",
+        "end_date=0001-01-01",
+    ],
+)
+async def test_open311_list_dates_at_the_ends_of_the_calendar_are_400(
+    http: httpx.AsyncClient, query: str
+) -> None:
+    """Key-less GET requests with year-1 or year-9999 dates: a GeoReport 400, not a 500."""
+    for ext in ("json", "xml"):
+        reply = await http.get(f"/open311/v2/requests.{ext}?{query}")
+        assert reply.status_code == 400, (ext, reply.text)
+        assert "2000-2099" in reply.text

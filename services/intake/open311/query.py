@@ -19,6 +19,9 @@ from datetime import UTC, datetime, timedelta
 from services.intake.open311.catalogue import CODES
 
 MAX_SPAN = timedelta(days=90)
+# Outside these no report can be found, and the window's arithmetic would leave the calendar
+# (year 10000 was a 500).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 MAX_RESULTS = 1000
 STATUSES = frozenset({"open", "closed"})
 
@@ -61,7 +64,13 @@ def w3c_instant(name: str, value: str) -> datetime:
         if "T" in value:
             raise QueryError(f"{name} must include a time zone (Z or +08:00): {value!r}")
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = LATEST if moment.year > EARLIEST.year else EARLIEST - MAX_SPAN
+    if not EARLIEST <= moment < LATEST:
+        raise QueryError(f"{name} must fall in 2000-2099 (UTC), not {value!r}")
+    return moment
 
 
 def _ms(moment: datetime) -> int:
