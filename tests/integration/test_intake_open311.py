@@ -214,6 +214,11 @@ async def test_attributes_join_the_address_and_the_photos(http: httpx.AsyncClien
     assert grievance["attachments"] == ["https://example.org/pipe.jpg", "https://e.org/2.jpg"]
     view = (await http.get(f"/open311/v2/requests/{gid}.json")).json()[0]
     assert view["media_url"] == "https://example.org/pipe.jpg"
+    as_json = {**report(), "attribute": {"where_exactly": "西门"}, "lat": 25.0}
+    filed = await http.post("/open311/v2/requests.json", json=as_json)
+    gid = filed.json()[0]["service_request_id"]
+    grievance = (await http.get(f"/v1/grievances/{gid}", headers=AUTH)).json()["grievance"]
+    assert grievance["location"]["address"] == "西门"
     wrong = await http.post(
         "/open311/v2/requests.json",
         data=report(**{"attribute[where_exactly]": "x"}, service_code="wages"),

@@ -39,11 +39,11 @@ CONCURRENT = 20
 BACKGROUND = ("x", "info", "ping", "client", "hello", "select", "time")
 
 
-def _body(channel: Channel) -> GrievanceIn:
+def _body(channel: Channel, category: str) -> GrievanceIn:
     if channel is Channel.OPEN311:
         body = grievance_body(
             worker={"id": "open311:public"},
-            category="public_facility",
+            category=category,
             urgency="normal",
             description="路灯不亮",
             location={"address": "解放路12号"},
@@ -60,14 +60,16 @@ async def store_grievances(
     channel: Channel,
     age: timedelta = timedelta(0),
     apart: timedelta = timedelta(milliseconds=1),
+    category: str = "public_facility",
+    start: datetime | None = None,
 ) -> list[str]:
     """Store ``count`` grievances filed from ``age`` ago back, newest first; index Open311's."""
     intake = Intake(
         redis, Scripts(redis), KEYS, load_rules(),
         CivicIndex(redis, KEYS, load_config(ROOT / "config" / "demo.yaml").civic_duplicates),
     )  # fmt: skip
-    body = _body(channel)
-    start = datetime.now(UTC) - age
+    body = _body(channel, category)
+    start = (start or datetime.now(UTC)) - age
     ids: list[str] = []
     for first in range(0, count, BATCH):
         batch = []
@@ -140,3 +142,28 @@ async def test_list_is_capped_at_1000_newest_first(http: httpx.AsyncClient, redi
     oldest = (await http.get(f"/open311/v2/requests/{ids[999]}.json")).json()[0]
     older, _ = await list_cost(http, redis, f"end_date={oldest['requested_datetime']}")
     assert older == ids[999:]
+
+
+async def test_filtered_pages_merge_services_in_time_order(
+    http: httpx.AsyncClient, redis: Redis
+) -> None:
+    """Two services' reports interleaved, a third closed: status=closed reads them in order."""
+    apart, now = timedelta(milliseconds=2), datetime.now(UTC)
+    facility = await store_grievances(redis, 450, channel=Channel.OPEN311, apart=apart, start=now)
+    sanitation = await store_grievances(
+        redis, 450, channel=Channel.OPEN311, apart=apart, age=timedelta(milliseconds=1),
+        category="sanitation", start=now,
+    )  # fmt: skip
+    newest_first = [gid for pair in zip(facility, sanitation, strict=True) for gid in pair]
+    closed = newest_first[::3]
+    async with redis.pipeline(transaction=False) as pipe:
+        for gid in closed:
+            pipe.hset(KEYS.grievance(gid), "state", "closed")
+        await pipe.execute()
+    listed, ran = await list_cost(
+        http, redis, "service_code=sanitation,public_facility&status=closed"
+    )
+    assert listed == closed
+    assert ran["zrange"] > 2  # several rounds of FILTERED_CHUNK per service were merged
+    opened, _ = await list_cost(http, redis, "status=open&service_code=sanitation")
+    assert opened == [gid for gid in newest_first if gid not in closed and gid in sanitation]

@@ -67,15 +67,16 @@ class PublicReports:
         if query.ids:
             ids = await self._resolve(query.ids)
             return [view for view in await self._views(ids) if view is not None]
-        views: list[dict[str, Any]] = []
+        views: dict[str, dict[str, Any]] = {}
         chunk = query.limit if query.statuses == STATUSES else FILTERED_CHUNK
         async for batch in self._newest(query, chunk):
-            for view in await self._views(batch):
+            # A report filed between two reads shifts the offsets by one: never list it twice.
+            for view in await self._views([gid for gid in batch if gid not in views]):
                 if view is not None and view["status"] in query.statuses:
-                    views.append(view)
+                    views[view["service_request_id"]] = view
                     if len(views) == query.limit:
-                        return views
-        return views
+                        return list(views.values())
+        return list(views.values())
 
     async def _resolve(self, refs: Sequence[str]) -> list[str]:
         """Return the grievance id of each reference (an id or a tracking number)."""
