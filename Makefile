@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && echo "sudo -n"; } || echo none)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 install -y -q
 
-.PHONY: help run test lint typecheck bench setup redis-server chromium docs clean
+.PHONY: help run test lint typecheck bench setup redis-server chromium docs clean train
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -101,6 +101,12 @@ chromium:  ## Install Debian's chromium + a CJK font for the console test, when 
 				|| echo "note: chromium could not be installed; the console test will skip" >&2; \
 		fi; \
 	fi
+
+# Offline only: the weights it writes are committed, so running intake needs no scikit-learn.
+train: setup  ## Retrain the classifier on corpus/classify/ (installs the [train] extra).
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python -m zhitong.classify_train
+	$(BIN)/zhitong classify eval
 
 docs: setup  ## Regenerate docs/asyncapi.yaml and docs/openapi.json from the code.
 	$(BIN)/zhitong docs

@@ -258,6 +258,10 @@ class Classification(BaseModel):
 
     category_reason: str
     urgency_reason: str
+    # The model's probability for the category/urgency it settled on; None when given or
+    # when intake ran on rules alone.
+    category_confidence: float | None = None
+    urgency_confidence: float | None = None
 
 
 class Grievance(BaseModel):
@@ -275,6 +279,9 @@ class Grievance(BaseModel):
     category: Category
     urgency: Urgency
     classification: Classification
+    # The classifier was unsure (confidence below its threshold): routed as classified, and
+    # flagged for the assignee to check (issue 16).
+    needs_review: bool = False
     title: str | None = None
     description: str
     location: Location | None = None

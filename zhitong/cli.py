@@ -42,6 +42,10 @@ dlq_app = typer.Typer(
     help="Inspect and repair the dead-letter stream (zt:dlq).", no_args_is_help=True
 )
 app.add_typer(dlq_app, name="dlq")
+classify_app = typer.Typer(
+    help="Measure intake's category/urgency classifier (issue 16).", no_args_is_help=True
+)
+app.add_typer(classify_app, name="classify")
 
 T = TypeVar("T")
 RedisUrl = Annotated[
@@ -481,6 +485,19 @@ def _config_error_summary(path: Path, exc: ValueError) -> str:
             f"run: zhitong directory validate {path}"
         )
     return str(exc)
+
+
+@classify_app.command("eval")
+def classify_eval(
+    training: Annotated[
+        bool, typer.Option(help="Also score the training data (labelled as such).")
+    ] = True,
+) -> None:
+    """Print accuracy, critical/high recall and confusion tables on frozen sets B and C."""
+    from services.intake.classify import load_rules  # noqa: PLC0415  (loads the model)
+    from zhitong.classify_eval import run as run_eval  # noqa: PLC0415
+
+    print(run_eval(load_rules(), training=training))
 
 
 if __name__ == "__main__":

@@ -29,9 +29,8 @@ Everything is explainable: the reason names the winning cues, their weights and 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -39,7 +38,9 @@ from typing import Any
 
 import yaml
 
-from shared.events import Category, Classification, Urgency
+from services.intake.model import TextModel, load_model
+from services.intake.normalise import normalise
+from shared.events import Category, Urgency
 
 GIVEN = "given by source"
 NO_MATCH = "no keyword matched"
@@ -49,37 +50,6 @@ STEM_KEY = 3  # "word*" cues are indexed by their first three letters
 GAP = 6  # characters allowed between the two halves of an ``A~B`` cue
 _CLAUSE_BREAK = "，。！？；、,.!?;\n"
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-# Traditional → simplified for characters that occur in workers' grievances.  Not a full
-# converter: enough that a keyword written in simplified matches a traditional message.
-_TRAD_PAIRS = (
-    "讓让 進进 區区 門门 攔拦 樓楼 車车 輛辆 電电 動动 騎骑 遞递 員员 資资 "
-    "錢钱 發发 給给 還还 賬账 帳帐 結结 費费 險险 醫医 療疗 養养 傷伤 災灾 "
-    "難难 處处 辦办 問问 題题 應应 該该 們们 個个 這这 麼么 嗎吗 說说 話话 "
-    "請请 謝谢 對对 從从 來来 時时 間间 後后 裡里 沒没 開开 關关 過过 議议 "
-    "設设 備备 燈灯 損损 壞坏 壓压 爛烂 積积 廢废 棄弃 場场 髒脏 衛卫 亂乱 "
-    "擋挡 擠挤 違违 規规 則则 罰罚 單单 號号 臺台 灣湾 幫帮 歲岁 婦妇 業业 "
-    "勞劳 務务 錄录 權权 師师 訴诉 訟讼 會会 黨党 組组 織织 係系 轉转 遷迁 "
-    "學学 兒儿 讀读 園园 課课 體体 檢检 診诊 藥药 頭头 暈晕 熱热 濟济 據据 "
-    "圍围 牆墙 線线 纜缆 燒烧 煙烟 隱隐 慣惯 觸触 網网 絡络 貨货 運运 輸输 "
-    "盜盗 賠赔 償偿 竊窃 丟丢 滅灭 寢寝 價价 貴贵 帶带 闆板 張张 長长 錯错 "
-    "誤误 鐘钟 點点 數数 層层 級级 離离 職职 屆届 濕湿 寫写 語语 樣样 經经 "
-    "驗验 聽听 見见 視视 覺觉 雙双 揀拣 訂订 遲迟 斷断 續续 況况 總总 邊边 "
-    "溝沟 蓋盖 護护 欄栏 廁厕 橋桥 訊讯 標标 誌志 廣广 鄰邻 隊队 當当 機机 "
-    "齊齐 週周 條条 歷历 準准 剛刚 豐丰 鬥斗 爭争 賣卖 買买 紅红 綠绿 領领 "
-    "約约 軟软 為为 陽阳 塊块 滿满 聯联 氣气 認认 證证 緊紧 補补 貼贴 獎奖 "
-    "懲惩 監监 雜杂 擾扰 餓饿 飯饭 飲饮 腳脚 鎖锁 窩窝 換换 鐵铁 環环 塵尘 "
-    "淨净 潔洁 戶户 營营 駕驾 駛驶 繳缴 僱雇 產产 報报 顯显 傳传 紙纸 筆笔 "
-    "團团 閘闸 攝摄 邏逻 輯辑 額额 稅税 趕赶 衝冲 撥拨 歡欢 戰战 殘残 齡龄 "
-    "幣币 萬万 億亿 實实 際际 現现 "
-)
-_TO_SIMPLIFIED = str.maketrans({p[0]: p[1] for p in _TRAD_PAIRS.split()})
-
-
-def normalise(text: str) -> str:
-    """Return ``text`` in the form cues are matched against (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return text.replace("\u2019", "'").replace("\u2018", "'").translate(_TO_SIMPLIFIED)
 
 
 def _stem(word: str) -> str:
@@ -366,6 +336,23 @@ def best_match(
 
 
 @dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    """Return the rules' category and urgency for a text, and their signals for the model.
+
+    ``signals`` are model features: ``r:<category>`` when a category scored at least
+    ``min_score``, ``R:<category>`` when it had a strong cue's worth, ``u:<urgency>``; the
+    model learns how far to trust each.  ``harm``: a sign of loss or harm (no ``low``).
+    """
+
+    category: Category
+    category_reason: str
+    urgency: Urgency
+    urgency_reason: str
+    signals: frozenset[str]
+    harm: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """Return the category rules and the urgency rules (critical → high → low)."""
 
@@ -373,12 +360,17 @@ class RuleSet:
     urgency: tuple[Rule, ...]
     priority: tuple[str, ...] = ()
     min_score: int = 2
+    review_below: float = 0.4  # a model probability under this: rules decide, humans review
+    model: TextModel | None = field(default=None, compare=False, repr=False)
     _categories: Matcher = field(init=False, repr=False, compare=False)
     _urgency: Matcher = field(init=False, repr=False, compare=False)
+    _harm: Matcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_categories", Matcher(self.categories))
         object.__setattr__(self, "_urgency", Matcher(self.urgency))
+        low = [r for r in self.urgency if r.label == Urgency.LOW.value]
+        object.__setattr__(self, "_harm", Matcher(Rule(r.label, r.unless) for r in low))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RuleSet:
@@ -392,12 +384,41 @@ class RuleSet:
             for name, spec in (data.get("urgency") or {}).items()
         )
         priority = tuple(_label(str(p), Category, "category") for p in data.get("priority") or [])
-        min_score = int((data.get("settings") or {}).get("min_score", 2))
-        return cls(categories, urgency, priority, min_score)
+        settings = data.get("settings") or {}
+        min_score = int(settings.get("min_score", 2))
+        review_below = float(settings.get("review_below", 0.4))
+        return cls(categories, urgency, priority, min_score, review_below)
+
+    def with_model(self, model: TextModel | None) -> RuleSet:
+        """Return these rules with ``model`` beside them (None: the rules alone)."""
+        return replace(self, model=model)
+
+    def verdict(self, text: str) -> RuleVerdict:
+        """Return everything the rules say about ``text``, each rule set read once."""
+        match = best_match(self.categories, text, priority=self.priority, matcher=self._categories)
+        category, category_reason = self._category(match)
+        urgency, urgency_reason = self.urgency_of(text)
+        signals = {f"u:{urgency.value}"}
+        if match is not None and match.score >= self.min_score:
+            signals.add(f"r:{match.label}")
+            if match.score >= WEIGHTS["strong"]:
+                signals.add(f"R:{match.label}")
+        return RuleVerdict(
+            category,
+            category_reason,
+            urgency,
+            urgency_reason,
+            frozenset(signals),
+            self.describes_harm(text),
+        )
 
     def category(self, text: str) -> tuple[Category, str]:
         """Return the category for ``text`` and why it was chosen."""
-        match = best_match(self.categories, text, priority=self.priority, matcher=self._categories)
+        return self._category(
+            best_match(self.categories, text, priority=self.priority, matcher=self._categories)
+        )
+
+    def _category(self, match: Match | None) -> tuple[Category, str]:
         if match is None:
             return Category.OTHER, NO_MATCH
         if match.score < self.min_score:
@@ -406,6 +427,10 @@ class RuleSet:
                 f"(score {match.score} < {self.min_score}) → other"
             )
         return Category(match.label), match.reason()
+
+    def describes_harm(self, text: str) -> bool:
+        """Return whether ``text`` has a sign of loss or harm (a ``low`` rule's ``unless``)."""
+        return bool(self._harm.hits(Text.of(text)))
 
     def urgency_of(self, text: str) -> tuple[Urgency, str]:
         """Return the urgency for ``text``: the most severe level whose cues appear."""
@@ -455,35 +480,15 @@ def _rule(name: str, spec: Mapping[str, Iterable[str]] | None, enum: Any, kind: 
     return Rule(label, keywords, parse("not"), parse("unless"))
 
 
-def load_rules(path: Path | None = None) -> RuleSet:
-    """Return the rule set in ``path``, or the one shipped with intake (``rules.yaml``)."""
+def load_rules(path: Path | None = None, *, model: bool = True) -> RuleSet:
+    """Return the rule set in ``path`` (or intake's ``rules.yaml``) with the shipped model.
+
+    The model was trained with the shipped rules' signals as features (``RuleSet.signals``):
+    a rule file of one's own goes with ``model=False`` unless the model is retrained on it.
+    """
     if path is None:
         text = (resources.files("services.intake") / "rules.yaml").read_text(encoding="utf-8")
     else:
         text = path.read_text(encoding="utf-8")
-    return RuleSet.from_mapping(yaml.safe_load(text) or {})
-
-
-def classify(
-    rules: RuleSet,
-    *,
-    title: str | None,
-    description: str,
-    category: Category | None = None,
-    urgency: Urgency | None = None,
-) -> tuple[Category, Urgency, Classification]:
-    """Return the category, the urgency and the reasons, keeping what the source gave."""
-    text = f"{title or ''}\n{description}"
-    if category is None:
-        category, category_reason = rules.category(text)
-    else:
-        category_reason = GIVEN
-    if urgency is None:
-        urgency, urgency_reason = rules.urgency_of(text)
-    else:
-        urgency_reason = GIVEN
-    return (
-        category,
-        urgency,
-        Classification(category_reason=category_reason, urgency_reason=urgency_reason),
-    )
+    rules = RuleSet.from_mapping(yaml.safe_load(text) or {})
+    return rules.with_model(load_model() if model else None)

@@ -16,7 +16,8 @@ from typing import Literal
 from redis.asyncio import Redis
 
 from services.intake.civic import CivicIndex
-from services.intake.classify import RuleSet, classify
+from services.intake.classify import RuleSet
+from services.intake.decide import classify
 from shared import store
 from shared.events import Channel, Grievance, GrievanceIn
 from shared.ids import new_grievance_id, tracking_no
@@ -243,7 +244,7 @@ class Intake:
     def normalise(self, body: GrievanceIn, *, source: str, channel: Channel) -> Grievance:
         """Return the grievance with server-assigned fields and a classification."""
         now = datetime.now(UTC)
-        category, urgency, why = classify(
+        category, urgency, why, needs_review = classify(
             self.rules,
             title=body.title,
             description=body.description,
@@ -262,6 +263,7 @@ class Intake:
             category=category,
             urgency=urgency,
             classification=why,
+            needs_review=needs_review,
         )
 
     async def _existing(

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from time import perf_counter
 
 import pytest
 
-from services.intake.classify import GIVEN, Keyword, RuleSet, classify, load_rules
+from services.intake.classify import GIVEN, Keyword, RuleSet, load_rules
+from services.intake.decide import classify
 from shared.events import Category, Urgency
-from tests.unit.classify_data import EVAL_A, EVAL_B, Labelled
+from tests.unit.classify_data import EVAL_A, EVAL_B, EVAL_C, Labelled
+from zhitong.classify_eval import evaluate, ms_per_text, render
 
 C = Category
+
+# Measured with the shipped rules and model (issue 16), minus 2 points; never raised by tuning
+# on B or C.  (category, urgency[, critical recall]); `zhitong classify eval` prints them all.
+SET_A_FLOORS = (0.980, 0.850)  # measured 100.0%, 87.0% (training data of the rules)
+SET_B_FLOORS = (0.911, 0.790, 0.980)  # measured 93.1%, 81.0%, 100.0%
+SET_C_FLOORS = (0.859, 0.846, 0.798)  # measured 87.9%, 86.6%, 81.8%
 
 # (text, expected category).  Situations from ../shared/seeds/: couriers barred from
 # compounds, truck drivers' stolen cargo and fuel, 9 workers owed ¥70,000+, schooling of
@@ -240,10 +247,37 @@ def test_issue_keywords_pick_their_category(rules: RuleSet, text: str, expected:
     assert rules.category(text)[0] is expected
 
 
-@pytest.mark.parametrize("word", ["受伤", "火灾", "危险", "injury", "fire"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "受伤",
+        "火灾",
+        "injury",
+        "fire",
+        "煤气味",
+        "冒烟",
+        "被困",
+        "出不来",
+        "喘不上气",
+        "胸口疼",
+        "流血",
+        "塌",
+        "火花",
+        "淹了",
+        "gas leak",
+        "trapped",
+        "chest pain",
+    ],
+)
 def test_danger_words_make_a_grievance_critical(rules: RuleSet, word: str) -> None:
-    """The danger words named in the issue make the urgency critical."""
+    """The danger words named in issues 16 and earlier make the urgency critical."""
     assert rules.urgency_of(f"路口 {word} 了")[0] is Urgency.CRITICAL
+
+
+@pytest.mark.parametrize("text", ["今晚不知道睡哪", "下礼拜就开学了", "月底就截止", "看着很危险"])
+def test_time_and_live_danger_make_a_grievance_high(rules: RuleSet, text: str) -> None:
+    """Deadlines, tonight, next week and a danger nobody is hurt by yet are high."""
+    assert rules.urgency_of(text)[0] is Urgency.HIGH
 
 
 def test_english_keywords_match_whole_words_only(rules: RuleSet) -> None:
@@ -254,17 +288,18 @@ def test_english_keywords_match_whole_words_only(rules: RuleSet) -> None:
 
 def test_classify_keeps_given_values_and_records_reasons(rules: RuleSet) -> None:
     """A given category/urgency is kept; a derived one records the matched keyword."""
-    category, urgency, why = classify(
-        rules, title=None, description="油被偷了", category=None, urgency=Urgency.LOW
+    category, urgency, why, _ = classify(
+        rules.with_model(None), title=None, description="油被偷了", urgency=Urgency.LOW
     )
     assert (category, urgency) == (C.INSURANCE_CLAIM, Urgency.LOW)
     assert "油被偷" in why.category_reason
     assert why.urgency_reason == GIVEN
+    assert why.urgency_confidence is None
 
 
 def test_unmatched_text_is_other_with_a_reason(rules: RuleSet) -> None:
-    """Text without any keyword is 'other' and says no keyword matched."""
-    category, urgency, why = classify(rules, title=None, description="你好")
+    """With the rules alone, text without any keyword is 'other' and says so."""
+    category, urgency, why, _ = classify(rules.with_model(None), title=None, description="你好")
     assert (category, urgency) == (C.OTHER, Urgency.NORMAL)
     assert "no keyword" in why.category_reason
 
@@ -278,50 +313,15 @@ def test_unknown_category_in_rules_is_a_clear_error() -> None:
 # --- Frozen evaluation sets (tests/unit/classify_data.py) -----------------------------------
 
 
-def evaluate(rules: RuleSet, name: str, data: Labelled) -> tuple[float, float]:
-    """Return category and urgency accuracy on ``data``, printing a confusion summary."""
-    confusions: Counter[tuple[Category, Category]] = Counter()
-    urgency_misses: Counter[tuple[Urgency, Urgency]] = Counter()
-    for text, category, urgency in data:
-        confusions[category, rules.category(text)[0]] += 1
-        urgency_misses[urgency, rules.urgency_of(text)[0]] += 1
-    category_hits = sum(n for (want, got), n in confusions.items() if want is got)
-    urgency_hits = sum(n for (want, got), n in urgency_misses.items() if want is got)
-    print(
-        f"\n{name}: category {category_hits / len(data):.1%} ({category_hits}/{len(data)}), "
-        f"urgency {urgency_hits / len(data):.1%} ({urgency_hits}/{len(data)})"
-    )
-    for category in Category:
-        total = sum(n for (want, _), n in confusions.items() if want is category)
-        right = confusions[category, category]
-        predicted = sum(n for (_, got), n in confusions.items() if got is category)
-        wrong = ", ".join(
-            f"{got.value}×{n}"
-            for (want, got), n in confusions.most_common()
-            if want is category and got is not category
-        )
-        print(
-            f"  {category.value:<17} {right}/{total} recall, {right}/{predicted} precision"
-            + (f"  → {wrong}" if wrong else "")
-        )
-    wrong_urgency = ", ".join(
-        f"{want.value}→{got.value}×{n}"
-        for (want, got), n in urgency_misses.most_common()
-        if want is not got
-    )
-    print(f"  urgency misses: {wrong_urgency or 'none'}")
-    return category_hits / len(data), urgency_hits / len(data)
-
-
 @pytest.mark.parametrize(
     ("data", "min_total", "min_zh", "min_en", "min_each"),
-    [(EVAL_A, 80, 60, 20, 3), (EVAL_B, 40, 25, 10, 3)],
-    ids=["A", "B"],
+    [(EVAL_A, 80, 60, 20, 3), (EVAL_B, 40, 25, 10, 3), (EVAL_C, 120, 80, 30, 5)],
+    ids=["A", "B", "C"],
 )
 def test_evaluation_sets_are_large_bilingual_and_cover_every_category(
     data: Labelled, min_total: int, min_zh: int, min_en: int, min_each: int
 ) -> None:
-    """Each frozen set has enough Chinese and English sentences and every category ≥ 3×."""
+    """Each frozen set has enough Chinese and English sentences and every category."""
     zh = [text for text, _, _ in data if not text.isascii()]
     counts = Counter(category for _, category, _ in data)
     assert len(data) >= min_total
@@ -331,34 +331,41 @@ def test_evaluation_sets_are_large_bilingual_and_cover_every_category(
     assert len({text for text, _, _ in data}) == len(data)
 
 
-def test_set_a_category_and_urgency_accuracy_is_at_least_90_percent(rules: RuleSet) -> None:
-    """Set A (written before the rework, then used to build it) stays ≥ 90% on both."""
-    category, urgency = evaluate(rules, "set A", EVAL_A)
-    assert category >= 0.9
-    assert urgency >= 0.9
+def test_set_c_is_weighted_towards_high_and_critical() -> None:
+    """Set C holds at least 25 critical and 20 high sentences (issue 16)."""
+    counts = Counter(urgency for _, _, urgency in EVAL_C)
+    assert counts[Urgency.CRITICAL] >= 25
+    assert counts[Urgency.HIGH] >= 20
 
 
-def test_set_b_accuracy_stays_above_the_floor_measured_when_it_was_written(
-    rules: RuleSet,
+def test_set_a_stays_at_its_measured_figures(rules: RuleSet) -> None:
+    """Set A (the rules' training data) keeps its category and urgency accuracy."""
+    report = evaluate(rules, "set A (training data of the rules)", EVAL_A)
+    print("\n" + render(report, confusion=False))
+    assert report.category_accuracy >= SET_A_FLOORS[0]
+    assert report.urgency_accuracy >= SET_A_FLOORS[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "floors"), [("B", EVAL_B, SET_B_FLOORS), ("C", EVAL_C, SET_C_FLOORS)]
+)
+def test_frozen_sets_stay_above_the_floors_measured_on_them(
+    rules: RuleSet, name: str, data: Labelled, floors: tuple[float, float, float]
 ) -> None:
-    """Set B was never tuned on: first measured 70.7% category, 74.1% urgency (floor −5)."""
-    category, urgency = evaluate(rules, "set B (never tuned on)", EVAL_B)
-    assert category >= 0.65
-    assert urgency >= 0.69
+    """Sets B and C (never tuned on) keep category, urgency and critical recall."""
+    report = evaluate(rules, f"set {name} (never tuned on)", data)
+    print("\n" + render(report))
+    assert report.category_accuracy >= floors[0]
+    assert report.urgency_accuracy >= floors[1]
+    assert report.recall(Urgency.CRITICAL) >= floors[2]
 
 
-def test_classifying_a_text_takes_well_under_a_millisecond(rules: RuleSet) -> None:
-    """Category and urgency together cost < 1 ms per text (best of three passes)."""
-    texts = [text for text, _, _ in EVAL_A + EVAL_B]
-    best = float("inf")
-    for _ in range(3):
-        start = perf_counter()
-        for text in texts:
-            rules.category(text)
-            rules.urgency_of(text)
-        best = min(best, (perf_counter() - start) / len(texts))
-    print(f"\n{best * 1000:.3f} ms per text")
-    assert best < 0.001
+def test_classifying_a_text_takes_at_most_0_3_ms(rules: RuleSet) -> None:
+    """Rules and model together cost ≤ 0.3 ms of CPU per text (each text's best of five)."""
+    texts = [text for text, _, _ in EVAL_A + EVAL_B + EVAL_C]
+    best = ms_per_text(rules, texts)
+    print(f"\n{best:.3f} ms per text")
+    assert best <= 0.3
 
 
 # --- The method, cue by cue ------------------------------------------------------------------
