@@ -49,9 +49,10 @@ def decide(rules: RuleSet, text: str) -> Decision:
     sure = category_guess.confidence >= rules.review_below
     if sure or (by_rules is Category.OTHER and rule_reason.startswith("no keyword")):
         category = Category(category_guess.label)
-        category_reason = f"model → {category.value} (p {category_guess.confidence:.2f})"
-        if not sure:
-            category_reason += "; no keyword matched"
+        # The rules' reason stays beside the model's: an auditor sees the words either way.
+        category_reason = (
+            f"model → {category.value} (p {category_guess.confidence:.2f}); rules: {rule_reason}"
+        )
     else:
         category = by_rules
         category_reason = (
