@@ -1,7 +1,8 @@
-"""The grievance record in Redis: its field names, the accept step and the read model.
+"""Reading and first writing of grievances: the accept step and the read model.
 
-The router owns every change after acceptance (its Lua scripts); intake writes the first
-record atomically with the ``zt:submitted`` entry and reads records for its GET API.
+The record's fields are defined in ``shared/record.py``; intake writes the first record
+atomically with the ``zt:submitted`` entry (``accept.lua``) and reads records for its GET
+API; the router makes every change after that (``services/router/engine.py``).
 """
 
 from __future__ import annotations
@@ -16,20 +17,12 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from shared.events import Grievance
+from shared.record import JSON_FIELDS, SLA_FIELDS, TIERS, TIME_FIELDS, initial_fields
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
 
 IDEMPOTENCY_TTL_S = 7 * 86400
-
-# Hash fields holding epoch milliseconds (shown as ISO 8601 by the read model).
-TIME_FIELDS = (
-    "submitted_at", "assigned_at", "acked_at", "first_acked_at", "resolved_at", "closed_at",
-    "ack_due", "resolve_due", "fb_due", "paused_at",
-)  # fmt: skip
-JSON_FIELDS = ("departments", "cal")
-SLA_FIELDS = ("a1", "r1", "a2", "r2", "a3", "r3", "warn", "fb", "od", "mext", "mreo")
-TIERS = (1, 2, 3)
 
 
 def body_hash(body: dict[str, Any]) -> str:
@@ -68,11 +61,7 @@ def _accept_call(
             grievance.model_dump_json(exclude_none=True),
             submitted_ms,
             IDEMPOTENCY_TTL_S,
-            grievance.worker.id,
-            grievance.source,
-            grievance.category.value,
-            grievance.urgency.value,
-            int(grievance.anonymous),
+            json.dumps(initial_fields(grievance), ensure_ascii=False),
         ],
     )
 

@@ -9,8 +9,9 @@ Every key names its holder, and the holder bounds the key whatever its scopes:
   or a unit below it;
 * an **oversight** key reads everything and acts as oversight only.
 
-The router's chain-of-authority check (``act.lua``) still runs after these: this module
-decides whom a key may *speak for*; the router decides what that actor may *do*.
+The router's chain-of-authority check (``services/router/lifecycle.py``) still runs after
+these: this module decides whom a key may *speak for*; the router decides what that actor
+may *do*.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from shared.config import Branch, Committee, Config, Unit
 from shared.events import Category, Grievance, Worker
 
-# The top tier: a breach there is overdue (lifecycle.lua ``breach``), not an escalation.
+# The top tier: a breach there is overdue (lifecycle.py ``breach``), not an escalation.
 TOP_TIER = 3
 
 
@@ -61,30 +61,6 @@ class Route:
         """Return the real tiers above ``first_tier``, numbered: each unit once, up to 3."""
         first = self.first_tier
         return [link.as_dict(tier) for tier, link in enumerate(self.upper, start=first + 1)]
-
-    # Today's assign.lua starts every grievance at tier 1 and stores three links, so the
-    # three views below pad the tiers under ``first_tier`` with the first unit.  Once the
-    # script starts at ``first_tier`` (and stores ``links()``), the padding is never used.
-
-    def _padded(self) -> tuple[Link, Link, Link]:
-        first = self.candidates[0]
-        below = (first,) * (self.first_tier - 1)
-        padded = (*below, first, *self.upper)
-        return padded[0], padded[1], padded[2]
-
-    @property
-    def branch(self) -> Link:
-        """Return the tier-2 link as stored today (its id keys the candidates' rotation)."""
-        return self._padded()[1]
-
-    @property
-    def committee(self) -> Link:
-        """Return the top-tier link."""
-        return self._padded()[2]
-
-    def chain(self) -> list[dict[str, object]]:
-        """Return tiers 2 and 3 as the assign script stores them today (tier 1 it picks)."""
-        return [self.branch.as_dict(2), self.committee.as_dict(3)]
 
 
 def _branch_score(branch: Branch, worker: Worker) -> int | None:

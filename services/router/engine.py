@@ -1,25 +1,52 @@
-"""Adapters over the router's Lua scripts: assign, act, fire_timers (one round trip each)."""
+"""The router's atomic steps: read the records, let ``lifecycle`` decide, commit the change.
+
+Each step is read → decide → ``commit.lua``: the commit applies only if every grievance it
+touches is still at the version read (and the action id is new, and each timer is still
+scheduled), so a concurrent change — another replica, a timer firing during an action —
+makes it retry on fresh records instead of applying a decision taken on stale ones.
+Reads and commits of a batch are pipelined: two round trips per batch, not per item.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import random
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
-from services.router import directory, sla
+from services.router import directory, lifecycle, sla
 from shared.config import Config
-from shared.events import Grievance
+from shared.events import MAX_NOTES, Action, ActionType, Grievance
+from shared.logging import get_logger
+from shared.record import Commit, Link, Record, initial_fields, parse_timer
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
 
+log = get_logger(__name__)
+
+# A commit that lost a race retries on fresh records, after a short random pause that
+# grows with each loss (so racing replicas spread out); past this many attempts the entry is
+# left pending (the reclaimer retries it later) rather than spinning.
+MAX_ATTEMPTS = 32
+BACKOFF_S = 0.001
+
+
+async def _lost_race(attempt: int) -> None:
+    await asyncio.sleep(random.uniform(0, BACKOFF_S * 2 ** min(attempt, 6)))  # noqa: S311
+
+
+class ContendedError(RuntimeError):
+    """Raised when a grievance changed under every attempt to commit a step."""
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Return what one script call did: ``assigned``/``applied``/``refused``/``skip``/…"""
+    """What one step did: ``assigned``/``linked``/``skip`` or ``applied``/``refused``/…"""
 
     status: str
     detail: tuple[str, ...] = ()
@@ -27,139 +54,323 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Fired:
+    """What one timer batch did: timers with an effect, stale ones, and their lateness."""
+
     fired: int
     stale: int
     lateness_ms: list[int] = field(default_factory=list)
 
 
-def _text(values: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(as_text(v) for v in values)
+@dataclass(frozen=True, slots=True)
+class _Route:
+    rotation: str  # the unit whose counter rotates the candidates (their branch)
+    candidates: tuple[Link, ...]
+    upper: tuple[Link, ...]
+    first_tier: int
+    note: str
 
 
 class Engine:
-    """Return the router's atomic operations bound to one Redis and one configuration."""
+    """The router's atomic operations bound to one Redis and one configuration."""
 
     def __init__(self, client: Redis, keys: Keys, config: Config) -> None:
         self.client = client
         self.keys = keys
         self.config = config
         self.scripts = Scripts(client)
-        # The JSON derived from configuration depends only on these keys: encode it once.
-        self._routes: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
-        self._snapshots: dict[tuple[str, str], str] = {}
+        # Routes and SLA snapshots depend only on these inputs: compute each once.
+        self._routes: dict[tuple[object, ...], _Route] = {}
+        self._snapshots: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def _route_args(self, grievance: Grievance) -> tuple[str, str, str, str]:
-        """Return (round-robin branch, candidates JSON, upper tiers JSON, note), cached."""
+    # --- reads ---
+
+    async def _now(self) -> int:
+        seconds, micros = await self.client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    async def _records(self, ids: Sequence[str]) -> tuple[int, dict[str, Record | None]]:
+        """Return the Redis clock and the records of ``ids`` (None = unknown), one round trip."""
+        unique = list(dict.fromkeys(ids))
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.time()
+            for gid in unique:
+                pipe.hgetall(self.keys.grievance(gid))
+            (seconds, micros), *raws = await pipe.execute()
+        now = int(seconds) * 1000 + int(micros) // 1000
+        return now, {
+            gid: Record.from_hash(gid, raw) if raw else None
+            for gid, raw in zip(unique, raws, strict=True)
+        }
+
+    async def _commit(self, commits: Sequence[Commit]) -> list[str]:
+        """Run every commit in one pipelined round trip; return each one's verdict."""
+        if len(commits) == 1:  # no pipeline: it would first ask whether the script is loaded
+            keys, args = commits[0].call()
+            return [as_text(await self.scripts.call("commit", keys, args))]
+        script = self.scripts["commit"]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for commit in commits:
+                keys, args = commit.call()
+                await script(keys=keys, args=args, client=pipe)
+            replies = await pipe.execute(raise_on_error=False)
+        verdicts = []
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+            verdicts.append(as_text(reply))
+        return verdicts
+
+    # --- assign ---
+
+    def _route(self, grievance: Grievance) -> _Route:
         worker = grievance.worker
         key = (worker.industry, worker.platform, worker.region, worker.station)
         cached = self._routes.get(key)
         if cached is None:
-            route = directory.route(self.config, grievance)
-            candidates = [c.as_dict(1) for c in route.candidates]
-            cached = (
-                route.branch.unit,
-                json.dumps(candidates, ensure_ascii=False),
-                json.dumps(route.chain(), ensure_ascii=False),
-                route.note,
+            found = directory.route(self.config, grievance)
+            upper = tuple(Link(u.unit, u.name, u.kind) for u in found.upper)
+            cached = _Route(
+                upper[0].unit if upper else found.candidates[0].unit,
+                tuple(Link(c.unit, c.name, c.kind) for c in found.candidates),
+                upper,
+                found.first_tier,
+                found.note,
             )
             self._routes[key] = cached
         return cached
 
-    def _snapshot_json(self, grievance: Grievance) -> str:
+    def _snapshot(self, grievance: Grievance) -> dict[str, Any]:
         key = (grievance.urgency.value, grievance.category.value)
         cached = self._snapshots.get(key)
         if cached is None:
-            snap = sla.snapshot(self.config.sla, grievance.urgency, grievance.category)
-            cached = self._snapshots[key] = json.dumps(snap)
+            cached = sla.snapshot(self.config.sla, grievance.urgency, grievance.category)
+            self._snapshots[key] = cached
         return cached
-
-    def _assign_args(
-        self, grievance: Grievance, document: bytes | None = None
-    ) -> tuple[list[str], list[Any]]:
-        branch, candidates, upper, note = self._route_args(grievance)
-        keys = self.keys
-        gid = grievance.id
-        initial = {
-            "tracking_no": grievance.tracking_no,
-            "submitted_at": int(grievance.submitted_at.timestamp() * 1000),
-            "worker_id": grievance.worker.id,
-            "source": grievance.source,
-            "category": grievance.category.value,
-            "urgency": grievance.urgency.value,
-            "anonymous": int(grievance.anonymous),
-        }
-        return (
-            [
-                keys.grievance(gid),
-                keys.timeline(gid),
-                keys.timers,
-                keys.events,
-                keys.open_index,
-                keys.round_robin(branch),
-            ],
-            [
-                keys.prefix,
-                gid,
-                candidates,
-                upper,
-                self._snapshot_json(grievance),
-                note,
-                json.dumps(initial, ensure_ascii=False),
-                grievance.duplicate_of or "",
-                document or grievance.model_dump_json(exclude_none=True),
-            ],
-        )
 
     async def assign(
         self, grievances: Sequence[Grievance], documents: Sequence[bytes] | None = None
     ) -> list[Outcome]:
-        """Assign each grievance to tier 1 in one pipelined round trip.
+        """Route each submitted grievance to tier 1 (or link it to its original), atomically.
 
-        ``documents`` are the grievances' JSON as received (saves encoding them again).
+        Idempotent: a grievance already past ``submitted`` is skipped, so a redelivered
+        ``zt:submitted`` entry never assigns or notifies twice.  ``documents`` are the
+        grievances' JSON as received, stored only if intake did not store the record.
         """
-        script = self.scripts["assign"]
         docs: Sequence[bytes | None] = documents or [None] * len(grievances)
-        async with self.client.pipeline(transaction=False) as pipe:
-            for grievance, document in zip(grievances, docs, strict=True):
-                keys, args = self._assign_args(grievance, document)
-                await script(keys=keys, args=args, client=pipe)
-            results = await pipe.execute(raise_on_error=False)
-        outcomes = []
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-            status, *detail = _text(result)
-            outcomes.append(Outcome(status, tuple(detail)))
-        return outcomes
+        outcomes: list[Outcome | None] = [None] * len(grievances)
+        todo = list(range(len(grievances)))
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                await _lost_race(attempt)
+            ids = [grievances[i].id for i in todo]
+            ids += [grievances[i].duplicate_of or "" for i in todo if grievances[i].duplicate_of]
+            now, records = await self._records(ids)
+            picks = await self._picks([grievances[i] for i in todo])
+            commits: dict[int, Commit] = {}
+            for i, pick in zip(todo, picks, strict=True):
+                decided = self._assign_one(grievances[i], docs[i], records, pick, now)
+                if isinstance(decided, Outcome):
+                    outcomes[i] = decided
+                else:
+                    commits[i], outcomes[i] = decided
+            verdicts = await self._commit(list(commits.values()))
+            todo = [i for i, v in zip(commits, verdicts, strict=True) if v == "conflict"]
+            if not todo:
+                return [o for o in outcomes if o is not None]
+        raise ContendedError(f"grievances {[grievances[i].id for i in todo]} kept changing")
 
-    async def act(self, grievance_id: str, action: dict[str, Any], refusal: str = "") -> Outcome:
-        """Apply (or refuse) one normalised action atomically."""
-        keys = self.keys
-        result = await self.scripts.call(
-            "act",
-            [
-                keys.grievance(grievance_id),
-                keys.timeline(grievance_id),
-                keys.timers,
-                keys.events,
-                keys.applied_actions(grievance_id),
-                keys.open_index,
-                keys.closed_index,
-            ],
-            [keys.prefix, grievance_id, json.dumps(action, ensure_ascii=False), refusal],
+    async def _picks(self, grievances: Sequence[Grievance]) -> list[Link]:
+        """Return the tier-1 unit of each grievance, round-robin among its branch's members."""
+        routes = [self._route(g) for g in grievances]
+        spread = [r for r in routes if len(r.candidates) > 1]
+        counts: list[int] = []
+        if spread:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for route in spread:
+                    pipe.incr(self.keys.round_robin(route.rotation))
+                counts = list(await pipe.execute())
+        turns = iter(counts)
+        return [
+            r.candidates[(next(turns) - 1) % len(r.candidates)]
+            if len(r.candidates) > 1
+            else r.candidates[0]
+            for r in routes
+        ]
+
+    def _assign_one(
+        self,
+        grievance: Grievance,
+        document: bytes | None,
+        records: dict[str, Record | None],
+        pick: Link,
+        now: int,
+    ) -> Outcome | tuple[Commit, Outcome]:
+        commit = Commit(self.keys)
+        record = records.get(grievance.id)
+        if record is None:
+            # Published to zt:submitted without intake: write the first record here.
+            record = Record(grievance.id, initial_fields(grievance))
+            record.changed = dict(record.fields)
+            record.extra.append(["ZADD", ("open",), record.get("submitted_at"), grievance.id])
+            commit.expect(record, new=True)
+            body = document.decode() if document else grievance.model_dump_json(exclude_none=True)
+            commit.op("SET", self.keys.document(grievance.id), body)
+        else:
+            commit.expect(record)
+        if record.state != "submitted":
+            return Outcome("skip", (record.state,))
+        route = self._route(grievance)
+        original = records.get(grievance.duplicate_of) if grievance.duplicate_of else None
+        status, event_id = lifecycle.assign(
+            record,
+            (pick, *route.upper),
+            self._snapshot(grievance),
+            first_tier=route.first_tier,
+            note=route.note,
+            now=now,
+            original=original,
         )
-        status, *detail = _text(result)
-        return Outcome(status, tuple(detail))
+        commit.add(record)
+        if status == "linked" and original is not None:
+            commit.expect(original)
+            commit.add(original)
+            return commit, Outcome("linked", (event_id, original.id))
+        return commit, Outcome("assigned", (event_id, pick.unit))
+
+    # --- act ---
+
+    async def act(self, action: Action) -> Outcome:
+        """Apply ``action`` or refuse it (an ``action.refused`` event), atomically, once."""
+        keys = self.keys
+        gid = action.grievance_id
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                await _lost_race(attempt)
+            # Only what this action can need: linked reports when it may end the grievance,
+            # the timeline's length for a note on a record older than its note counter.
+            ends = action.type in {ActionType.RESOLVE, ActionType.WITHDRAW}
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.time()
+                pipe.hgetall(keys.grievance(gid))
+                if ends:
+                    pipe.smembers(keys.duplicates(gid))
+                (seconds, micros), raw, *dup_ids = await pipe.execute()
+            if not raw:
+                return Outcome("missing")
+            record = Record.from_hash(gid, raw)
+            situation = lifecycle.Situation(
+                now=int(seconds) * 1000 + int(micros) // 1000, config=self.config
+            )
+            if ends and dup_ids[0]:
+                _now, dups = await self._records([as_text(d) for d in dup_ids[0]])
+                situation.duplicates = {i: r for i, r in dups.items() if r is not None}
+            if action.type is ActionType.ADD_NOTE and record.get("notes") == "":
+                situation.notes = await self._legacy_notes(gid)
+            decision = lifecycle.act(record, action, situation)
+            commit = Commit(keys)
+            commit.dedupe(record, action.action_id)
+            for changed in decision.records:
+                commit.expect(changed)
+                commit.add(changed)
+            (verdict,) = await self._commit([commit])
+            if verdict == "duplicate":
+                return Outcome("duplicate")
+            if verdict == "ok":
+                if decision.refusal is not None:
+                    return Outcome("refused", (decision.refusal,))
+                return Outcome("applied", tuple(decision.event_ids))
+        raise ContendedError(f"grievance {gid} kept changing under action {action.action_id}")
+
+    async def _legacy_notes(self, grievance_id: str) -> int:
+        """Count the notes of a record kept before its note counter existed."""
+        if await self.client.llen(self.keys.timeline(grievance_id)) < MAX_NOTES:
+            return 0  # too few entries to hold too many notes: no need to count them
+        entries = await self.client.lrange(self.keys.timeline(grievance_id), 0, -1)
+        return sum(b'"grievance.note_added"' in entry for entry in entries)
+
+    async def refuse(
+        self, grievance_id: str, action_id: str, body: dict[str, Any], reason: str
+    ) -> Outcome:
+        """Record an action that could not even be read as refused (``action.refused``)."""
+        raw_actor = body.get("actor")
+        actor = raw_actor if isinstance(raw_actor, dict) else {}
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                await _lost_race(attempt)
+            now, records = await self._records([grievance_id])
+            record = records[grievance_id]
+            if record is None:
+                return Outcome("missing")
+            record.emit(
+                "action.refused",
+                now,
+                reason=reason,
+                actor={
+                    "id": str(actor.get("id", "unknown")),
+                    "role": str(actor.get("role", "unknown")),
+                },
+                data={"refused_action": str(body.get("type", "unknown")), "action_id": action_id},
+            )
+            commit = Commit(self.keys)
+            commit.dedupe(record, action_id)
+            commit.expect(record)
+            commit.add(record)
+            (verdict,) = await self._commit([commit])
+            if verdict in {"ok", "duplicate"}:
+                return Outcome("refused" if verdict == "ok" else "duplicate", (reason,))
+        raise ContendedError(f"grievance {grievance_id} kept changing")
+
+    # --- timers ---
 
     async def fire_due(self, batch: int) -> Fired:
-        """Fire up to ``batch`` timers due by the Redis clock."""
-        result = await self.scripts.call(
-            "fire_timers", [self.keys.timers, self.keys.events], [self.keys.prefix, batch]
-        )
-        fired, stale, *lateness = (int(x) for x in result)
-        return Fired(fired, stale, lateness)
-
-    async def record(self, grievance_id: str, *fields: str) -> dict[str, str]:
-        """Return selected fields of a grievance hash (empty strings when unset)."""
-        values = await self.client.hmget(self.keys.grievance(grievance_id), list(fields))
-        return {f: (as_text(v) if v else "") for f, v in zip(fields, values, strict=True)}
+        """Fire up to ``batch`` timers due by the Redis clock; each fires once, replicas or not."""
+        reply = await self.scripts.call("due_timers", [self.keys.timers], [batch])
+        now = int(reply[0])
+        due = [(as_text(reply[i]), int(float(reply[i + 1]))) for i in range(1, len(reply), 2)]
+        if not due:
+            return Fired(0, 0)
+        by_grievance: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+        malformed: list[str] = []
+        for member, score in due:
+            parsed = parse_timer(member)
+            if parsed is None:
+                malformed.append(member)
+                continue
+            gid, kind, gen = parsed
+            by_grievance[gid].append((member, kind, gen, score))
+        _now, records = await self._records(list(by_grievance))
+        commits: list[Commit] = []
+        tallies: list[tuple[int, int, list[int]]] = []
+        stale_members = list(malformed)
+        for gid, timers in by_grievance.items():
+            record = records[gid]
+            if record is None:
+                stale_members.extend(m for m, *_ in timers)
+                continue
+            fired, stale, lateness = 0, 0, []
+            for _member, kind, gen, score in timers:
+                if gen == record.gen and lifecycle.fire(record, kind, now) is not None:
+                    fired += 1
+                    lateness.append(now - score)
+                else:
+                    stale += 1
+            if not record.changed:  # only timers a later change superseded: just drop them
+                stale_members.extend(m for m, *_ in timers)
+                continue
+            commit = Commit(self.keys)
+            commit.expect(record)
+            commit.claim(m for m, *_ in timers)
+            commit.add(record)
+            commits.append(commit)
+            tallies.append((fired, stale, lateness))
+        if stale_members:
+            await self.client.zrem(self.keys.timers, *stale_members)
+        fired_n, stale_n, late = 0, len(stale_members), []
+        for verdict, (fired, stale, lateness) in zip(
+            await self._commit(commits), tallies, strict=True
+        ):
+            if verdict == "ok":  # else changed meanwhile or taken by another replica: next poll
+                fired_n += fired
+                stale_n += stale
+                late.extend(lateness)
+        return Fired(fired_n, stale_n, late)

@@ -9,11 +9,10 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from services.router import directory
 from services.router.engine import Engine, Outcome
 from shared import codec
 from shared.consumer import Entry
-from shared.events import MAX_NOTES, Action, ActionType, Category, Grievance
+from shared.events import Action, Grievance
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -101,99 +100,17 @@ class ActionHandler:
         except ValidationError as exc:
             await self._refuse_invalid(entry, body, _errors(exc))
             return
-        refusal, normalised = await self._precheck(action)
-        outcome = await self.engine.act(action.grievance_id, normalised, refusal)
+        outcome = await self.engine.act(action)
         self._log(action, outcome)
         if outcome.status == "missing":
             await self._dead_letter(entry, f"unknown grievance {action.grievance_id}")
 
-    async def _precheck(self, action: Action) -> tuple[str, dict[str, Any]]:
-        """Return a refusal decided from the directory ('' = none) and the script's input."""
-        normalised: dict[str, Any] = action.model_dump(
-            mode="json",
-            exclude_none=True,
-            include={
-                "action_id", "type", "actor", "note", "reason", "resolution", "rating",
-                "comment", "assignee", "departments",
-            },
-        )  # fmt: skip
-        check = {
-            ActionType.ADD_NOTE: self._check_note,
-            ActionType.EXTEND: self._check_extend,
-            ActionType.REASSIGN: self._check_reassign,
-            ActionType.REFER: self._check_refer,
-        }.get(action.type)
-        refusal = await check(action, normalised) if check else ""
-        return refusal, normalised
-
-    async def _check_note(self, action: Action, _normalised: dict[str, Any]) -> str:
-        """Refuse a note past MAX_NOTES: one grievance must stay readable in one GET."""
-        timeline = self.engine.keys.timeline(action.grievance_id)
-        client = self.engine.client
-        if await client.llen(timeline) < MAX_NOTES:
-            return ""  # too few entries to hold too many notes: no need to count them
-        entries = await client.lrange(timeline, 0, -1)
-        notes = sum(b'"grievance.note_added"' in entry for entry in entries)
-        if notes >= MAX_NOTES:
-            return f"this grievance already has {notes} notes (the limit is {MAX_NOTES})"
-        return ""
-
-    @staticmethod
-    async def _check_extend(action: Action, normalised: dict[str, Any]) -> str:
-        if action.new_deadline is None:
-            return "extend needs new_deadline (ISO 8601)"
-        deadline = action.new_deadline
-        if deadline.tzinfo is None:
-            deadline = deadline.replace(tzinfo=UTC)
-        normalised["new_deadline_ms"] = int(deadline.timestamp() * 1000)
-        return ""
-
-    async def _check_reassign(self, action: Action, normalised: dict[str, Any]) -> str:
-        record = await self.engine.record(action.grievance_id, "tier", "c2u")
-        if not record["c2u"]:
-            return ""  # not assigned yet: the script refuses with the state
-        if record["tier"] != "1":
-            return "only a member (tier 1) can be reassigned, within the branch"
-        branch_id = record["c2u"]
-        members = directory.branch_members(self.engine.config, branch_id)
-        if action.assignee not in members:
-            return (
-                f"'{action.assignee}' is not a member of branch '{branch_id}' "
-                f"(members: {sorted(members)})"
-            )
-        normalised["assignee_name"] = members[action.assignee]
-        return ""
-
-    async def _check_refer(self, action: Action, normalised: dict[str, Any]) -> str:
-        record = await self.engine.record(action.grievance_id, "c3u", "category")
-        if not record["c3u"]:
-            return ""
-        config = self.engine.config
-        known = {d.id for d in config.directory.departments}
-        committee_id = record["c3u"]
-        wanted = action.departments or directory.departments_for(
-            config, committee_id, Category(record["category"])
-        )
-        unknown = sorted(set(wanted) - known)
-        if unknown:
-            return f"unknown departments {unknown} (known: {sorted(known)})"
-        normalised["departments"] = wanted
-        return ""
-
     async def _refuse_invalid(self, entry: Entry, body: dict[str, Any], reason: str) -> None:
         gid = body.get("grievance_id")
-        raw_actor = body.get("actor")
-        actor: dict[str, Any] = raw_actor if isinstance(raw_actor, dict) else {}
         if isinstance(gid, str) and gid:
-            normalised = {
-                "action_id": str(body["action_id"]),
-                "type": str(body.get("type", "unknown")),
-                "actor": {
-                    "id": str(actor.get("id", "unknown")),
-                    "role": str(actor.get("role", "unknown")),
-                },
-            }
-            outcome = await self.engine.act(gid, normalised, f"invalid action: {reason}")
+            outcome = await self.engine.refuse(
+                gid, str(body["action_id"]), body, f"invalid action: {reason}"
+            )
             if outcome.status != "missing":
                 log.info("action_refused", grievance_id=gid, reason=reason, entry_id=entry.id)
                 return

@@ -1,4 +1,4 @@
-"""The timer poller: every router replica calls ``fire_timers`` in a loop (TIMERS.md)."""
+"""The timer poller: every router replica fires due timers in a loop (``Engine.fire_due``)."""
 
 from __future__ import annotations
 

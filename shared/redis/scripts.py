@@ -1,7 +1,7 @@
 """Lua scripts loaded from ``.lua`` files, each prefixed by the shared ``prelude.lua``.
 
-Every atomic step (dedupe + state change + event + timer) is one named script; the
-comment block at the top of each file names its KEYS and ARGV.
+Each atomic step is one named script whose comment block names its KEYS and ARGV; the
+router's lifecycle steps all commit through ``commit.lua`` (decided in Python).
 """
 
 from __future__ import annotations
@@ -16,24 +16,12 @@ from redis.commands.core import AsyncScript
 _PACKAGE = "shared.redis.lua"
 
 
-_INCLUDE = "--! include "
-
-
 @cache
 def script_source(name: str) -> str:
-    """Return the full source of script ``name``: the prelude, its includes, its body.
-
-    A body line ``--! include lifecycle`` pulls in ``lifecycle.lua`` (shared functions),
-    since EVALSHA scripts cannot import each other.
-    """
+    """Return the full source of script ``name``: the shared prelude, then its body."""
     lua = resources.files(_PACKAGE)
-    body = (lua / f"{name}.lua").read_text(encoding="utf-8")
-    parts = [(lua / "prelude.lua").read_text(encoding="utf-8")]
-    for line in body.splitlines():
-        if line.startswith(_INCLUDE):
-            parts.append((lua / f"{line.removeprefix(_INCLUDE).strip()}.lua").read_text("utf-8"))
-    parts.append(body)
-    return "\n".join(parts)
+    prelude = (lua / "prelude.lua").read_text(encoding="utf-8")
+    return prelude + "\n" + (lua / f"{name}.lua").read_text(encoding="utf-8")
 
 
 class Scripts:

@@ -21,6 +21,7 @@ from tests.chaos.harness import (
     record,
     verdict,
 )
+from tests.checker import Acknowledged
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.chaos
@@ -58,13 +59,19 @@ async def test_services_started_in_random_order_process_work_queued_before_each(
         await asyncio.to_thread(stack.start_redis)
         client = Redis.from_url(stack.url)
         loads: list[Load] = []
+        running: list[asyncio.Task[Acknowledged]] = []
         for step, name in enumerate(order):
             # Before intake exists only the stream path can take work; after, HTTP too.
             share = 0.5 if "intake" in stack.procs else 0.0
             load = Load(stack, client, grievances=60, offset=60 * step, http_share=share)
             loads.append(load)
-            await load.run()
+            task = asyncio.create_task(load.run())
+            running.append(task)
+            if share == 0.0:
+                await task  # all of it queued in the stream before the next service starts
             await asyncio.to_thread(stack.start, name)
+        # HTTP actions wait for their grievance to be routed (a unit key reads its subtree).
+        await asyncio.gather(*running)
         drained_s = await drain(client, within_s=60)
         acked = loads[0].acked
         for load in loads[1:]:

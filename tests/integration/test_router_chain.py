@@ -19,13 +19,6 @@ from tests.integration.router_support import (
 
 pytestmark = pytest.mark.integration
 
-# The route reports its real tiers (directory.Route.first_tier / links()), but the assign
-# step still starts every grievance at tier 1 with three stored links.
-NOT_YET = (
-    "the assign step (assign.lua, lifecycle.assign in the rewrite) must start at "
-    "Route.first_tier and store only Route.links(); it is being rewritten elsewhere"
-)
-
 
 async def _first_missed_deadline(redis: Redis, gid: str) -> list[dict[str, Any]]:
     """Return the grievance's events once its first missed deadline was acted on."""
@@ -42,7 +35,6 @@ def _stored_units(record: dict[str, str]) -> list[str]:
     return [record[f"c{tier}u"] for tier in (1, 2, 3) if record.get(f"c{tier}u")]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 async def test_fallback_alone_is_the_top_tier_and_a_missed_ack_is_overdue(
     redis_url: str, redis: Redis
 ) -> None:
@@ -62,7 +54,6 @@ async def test_fallback_alone_is_the_top_tier_and_a_missed_ack_is_overdue(
     assert _stored_units(record) == ["u-liangxin"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 async def test_fallback_below_a_committee_escalates_straight_to_it(
     redis_url: str, redis: Redis
 ) -> None:

@@ -5,7 +5,7 @@
 -- KEYS[2] grievance hash   KEYS[3] zt:submitted   KEYS[4] tracking key   KEYS[5] open index
 -- ARGV[1] body hash ('' = no idempotency key)   ARGV[2] grievance id   ARGV[3] tracking no
 -- ARGV[4] grievance JSON   ARGV[5] submitted_at ms   ARGV[6] idempotency TTL seconds
--- ARGV[7] worker id   ARGV[8] source   ARGV[9] category   ARGV[10] urgency   ARGV[11] anonymous 0/1
+-- ARGV[7] the first record as flat JSON {field: text} (shared/record.py initial_fields)
 -- KEYS[6] grievance document key (the JSON lives beside the hash so the hash stays compact)
 -- Returns {'accepted', id} | {'duplicate', id} | {'conflict', id} | {'retry', ''} when the
 -- random tracking number is taken (the caller draws another).
@@ -23,10 +23,12 @@ if ARGV[1] ~= '' then
   redis.call('HSET', KEYS[1], 'id', ARGV[2], 'hash', ARGV[1])
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 end
-redis.call('HSET', KEYS[2],
-  'state', 'submitted', 'tracking_no', ARGV[3], 'submitted_at', ARGV[5],
-  'worker_id', ARGV[7], 'source', ARGV[8], 'category', ARGV[9], 'urgency', ARGV[10],
-  'anonymous', ARGV[11], 'seq', 0, 'gen', 0)
+local fields = {}
+for name, value in pairs(cjson.decode(ARGV[7])) do
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
+redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('SET', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[2])
 redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), ARGV[2])
