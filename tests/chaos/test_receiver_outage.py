@@ -24,7 +24,9 @@ KEYS = Keys()
 # Minutes, as a receiver's bad deploy takes; the old schedule (6 tries from 1 s) gave up
 # after ~25 s.  The schedule is scaled down (0.2 s base, 2 s cap), not the horizon (24 h).
 OUTAGE_S = 120
-SCALED = {"ZHITONG_RETRY_BASE_S": "0.2", "ZHITONG_RETRY_MAX_S": "2"}
+# A send times out after 5 s (not the harness's 0.5 s): a receiver slow under load must not
+# be re-sent what it already took.
+SCALED = {"ZHITONG_RETRY_BASE_S": "0.2", "ZHITONG_RETRY_MAX_S": "2", "ZHITONG_HTTP_TIMEOUT_S": "5"}
 
 
 def _webhook_config(path: Path, port: int) -> tuple[Path, list[str]]:
