@@ -63,7 +63,7 @@ def make_broker(settings: CommonSettings, registry: CollectorRegistry) -> RedisB
 
 @dataclass
 class Service:
-    """Return the parts one service process runs, before they are started."""
+    """The parts one service process runs, before they are started."""
 
     name: str
     settings: CommonSettings

@@ -78,7 +78,7 @@ class _Strict(BaseModel):
 
 
 class QuietHours(_Strict):
-    """Return a daily quiet period in the recipient's local time; the held go out at ``end``."""
+    """Daily quiet period in the recipient's local time; the held go out at ``end``."""
 
     start: ClockTime = "22:00"
     end: ClockTime = "07:00"
@@ -93,7 +93,7 @@ class QuietHours(_Strict):
 
 
 class RateLimit(_Strict):
-    """Return a cap of ``max`` messages per ``window`` to one recipient over one channel."""
+    """Cap of ``max`` messages per ``window`` to one recipient over one channel."""
 
     max: Annotated[int, Field(ge=1)]
     window: Duration
@@ -101,7 +101,7 @@ class RateLimit(_Strict):
 
 
 class ContactChannel(_Strict):
-    """Return one way to reach a unit: a named webhook or gateway, or the log.
+    """One way to reach a unit: a named webhook or gateway, or the log.
 
     ``quiet_hours`` / ``rate_limit`` override the notifier's defaults for this channel:
     absent (``None``) inherits them, ``off`` (``False``) turns pacing off here.
@@ -146,7 +146,7 @@ class Committee(_Strict):
 
 
 class Unit(_Strict):
-    """Return a unit outside the chain: a department, oversight or the fallback."""
+    """Unit outside the chain: a department, oversight or the fallback."""
 
     id: str
     name: str
@@ -190,7 +190,7 @@ def _default_urgency_table() -> dict[Urgency, UrgencySla]:
 
 
 class WorkingHours(_Strict):
-    """Return a weekly working-time calendar (the default policy is 24×7)."""
+    """Weekly working-time calendar (the default policy is 24×7)."""
 
     days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO weekdays
     start: str = "09:00"
@@ -249,7 +249,7 @@ def _iso(moment: datetime) -> str:
 
 
 class ApiKey(_Strict):
-    """Return one key and who holds it (SPEC §3, "Who may do what"); only its SHA-256 is stored.
+    """One key and who holds it (SPEC §3, "Who may do what"); only its SHA-256 is stored.
 
     ``holder`` bounds the key whatever its scopes: an ``app`` (its ``source``) submits and
     reads and acts for what it filed; a ``unit`` key reads and acts for ``unit`` and the units
@@ -274,7 +274,7 @@ class ApiKey(_Strict):
 
 
 class RetryPolicy(_Strict):
-    """Return a delivery's retry schedule; a field left out is inherited from the level above.
+    """A delivery's retry schedule; a field left out is inherited from the level above.
 
     Levels, most specific last: the ``ZHITONG_RETRY_*`` settings, ``channels.retry.default``,
     ``channels.retry.<channel type>``, the endpoint's own ``retry``.
@@ -299,7 +299,7 @@ class WebhookEndpoint(_Strict):
 
 
 class GatewayEndpoint(_Strict):
-    """Return an SMS / IM provider reached by an HTTP POST of a rendered body template."""
+    """SMS / IM provider reached by an HTTP POST of a rendered body template."""
 
     url: str
     body_template: str = '{"to": {{ to | tojson }}, "text": {{ text | tojson }}}'
@@ -315,7 +315,7 @@ class Channels(_Strict):
 
 
 class NotifierPacing(_Strict):
-    """Return the notifier's default pacing for every channel (README, "Quiet hours")."""
+    """The notifier's default pacing for every channel (README, "Quiet hours")."""
 
     quiet_hours: QuietHours | Literal[False] | None = None
     rate_limit: RateLimit | Literal[False] | None = None

@@ -49,7 +49,7 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """Return one raw stream entry: its id and its fields, undecoded."""
+    """One raw stream entry: its id and its fields, undecoded."""
 
     id: str
     fields: dict[bytes, bytes]
@@ -80,7 +80,7 @@ async def _raw_parser(message: Any, original_parser: Callable[[Any], Awaitable[A
 
 @dataclass(slots=True)
 class StreamConsumer:
-    """Return a reader + reclaimer pair on one stream and group, wired to one handler."""
+    """Reader + reclaimer pair on one stream and group, wired to one handler."""
 
     client: Redis
     settings: CommonSettings

@@ -83,7 +83,7 @@ async def prune_consumers(client: Redis, stream: str, idle_ms: int, keep: str) -
 
 @dataclass(frozen=True, slots=True)
 class Janitor:
-    """Return the periodic hygiene pass over the system's streams."""
+    """Periodic hygiene pass over the system's streams."""
 
     client: Redis
     consumed: tuple[str, ...]

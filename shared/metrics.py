@@ -20,7 +20,7 @@ from shared.streams import Keys
 
 
 class StreamGauges:
-    """Return gauges of consumer-group lag and pending entries, and of the DLQ depth."""
+    """Gauges of consumer-group lag and pending entries, and of the DLQ depth."""
 
     def __init__(self, client: Redis, keys: Keys, registry: CollectorRegistry) -> None:
         self.client = client
@@ -53,7 +53,7 @@ class StreamGauges:
 
 
 class GrievanceGauges:
-    """Return gauges of grievances by state, overdue open ones, and breaches by tier."""
+    """Gauges of grievances by state, overdue open ones, and breaches by tier."""
 
     def __init__(
         self, client: Redis, keys: Keys, registry: CollectorRegistry, max_age_s: float = 10.0

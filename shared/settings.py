@@ -18,7 +18,7 @@ def default_consumer_name() -> str:
 
 
 class CommonSettings(BaseSettings):
-    """Return what every service reads from the environment."""
+    """Environment settings every service reads."""
 
     model_config = SettingsConfigDict(env_prefix="ZHITONG_", extra="ignore")
 

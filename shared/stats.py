@@ -33,7 +33,7 @@ OPEN_STATES = frozenset({"submitted", "assigned", "acknowledged", "awaiting_work
 
 @dataclass
 class Bucket:
-    """Return counters for one scope (overall, one unit, or one tier)."""
+    """Counters for one scope (overall, one unit, or one tier)."""
 
     total: int = 0
     open: int = 0

@@ -90,7 +90,7 @@ async def accept(
 
 @dataclass(frozen=True, slots=True)
 class AcceptRequest:
-    """Return one grievance to accept, with its idempotency key and body hash."""
+    """One grievance to accept, with its idempotency key and body hash."""
 
     grievance: Grievance
     idempotency_key: str | None

@@ -45,7 +45,7 @@ DESCRIPTION = (
 
 
 class Rejection(BaseModel):
-    """Return what intake refused from ``zt:intake`` (services/intake/ingest.py)."""
+    """What intake refused from ``zt:intake`` (services/intake/ingest.py)."""
 
     entry_id: str
     stream: str
@@ -57,7 +57,7 @@ class Rejection(BaseModel):
 
 
 class Delivery(BaseModel):
-    """Return one delivery outcome on ``zt:deliveries`` (services/notifier/delivery.py)."""
+    """One delivery outcome on ``zt:deliveries`` (services/notifier/delivery.py)."""
 
     event_id: str
     grievance_id: str
@@ -84,7 +84,7 @@ class Delivery(BaseModel):
 
 
 class DeadLetter(BaseModel):
-    """Return one ``zt:dlq`` record (shared/consumer.py, router handlers, notifier)."""
+    """One ``zt:dlq`` record (shared/consumer.py, router handlers, notifier)."""
 
     kind: Literal["poison", "invalid_action", "notification.failed"]
     stream: str | None = Field(None, description="Where the original entry was (replayable)")

@@ -58,7 +58,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """Return one line of the results table: a figure, its target and whether it was met."""
+    """One line of the results table: a figure, its target and whether it was met."""
 
     part: str
     measure: str
@@ -84,7 +84,7 @@ def fmt(value: float, unit: str = "", digits: int = 0) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Return the sizes of one run (``--quick`` or full)."""
+    """Sizes of one run (``--quick`` or full)."""
 
     e2e_grievances: int
     paced_s: int
@@ -481,7 +481,7 @@ async def redis_ms(client: Redis) -> int:
 
 @dataclass(slots=True)
 class Drain:
-    """Return what the pollers saw: lateness of each fired timer and when the last fired."""
+    """What the pollers saw: lateness of each fired timer and when the last fired."""
 
     lateness: list[int]
     stale: int = 0

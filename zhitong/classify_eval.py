@@ -28,7 +28,7 @@ Labelled = Sequence[tuple[str, Category, Urgency]]
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """Return one labelled sentence of the corpus."""
+    """One labelled sentence of the corpus."""
 
     text: str
     category: str
@@ -60,7 +60,7 @@ def corpus_as_labelled(examples: Iterable[Example]) -> list[tuple[str, Category,
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Return the measures of one labelled set: accuracies, recalls and confusions."""
+    """Measures of one labelled set: accuracies, recalls and confusions."""
 
     name: str
     size: int

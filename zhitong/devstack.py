@@ -47,7 +47,7 @@ class DevStackError(RuntimeError):
 
 @dataclass(frozen=True)
 class StackOptions:
-    """Return what ``zhitong run`` was asked to start."""
+    """What ``zhitong run`` was asked to start."""
 
     config: Path
     var_dir: Path
@@ -62,7 +62,7 @@ class StackOptions:
 
 @dataclass
 class Child:
-    """Return one child process of the stack and how to tell it is ready."""
+    """One child process of the stack and how to tell it is ready."""
 
     name: str
     module: str
@@ -90,7 +90,7 @@ class Child:
 
 @dataclass
 class DevStack:
-    """Return a handle on the running stack; ``serve()`` runs it until a signal or a crash."""
+    """Handle on the running stack; ``serve()`` runs it until a signal or a crash."""
 
     options: StackOptions
     redis: RedisServer | None = None

@@ -40,7 +40,7 @@ class DlqError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """Return one DLQ entry: its id and its decoded record."""
+    """One DLQ entry: its id and its decoded record."""
 
     id: str
     record: dict[str, Any]

@@ -35,7 +35,7 @@ from shared.webhooks import DEFAULT_TOLERANCE_S, HEADER_ID, WebhookVerificationE
 
 
 class Receiver:
-    """Return a webhook endpoint that records verified deliveries in memory (and a file)."""
+    """Webhook endpoint that records verified deliveries in memory (and a file)."""
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ def free_port() -> int:
 
 @dataclass
 class RedisServer:
-    """Return a handle on one private ``redis-server`` with AOF under ``data_dir``."""
+    """Handle on one private ``redis-server`` with AOF under ``data_dir``."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)

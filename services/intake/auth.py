@@ -32,7 +32,7 @@ def hash_key(key: str) -> str:
 
 
 class KeyRing:
-    """Return the principal for a presented key, checking every stored hash."""
+    """Stored key hashes, resolving a presented key to its principal by checking each."""
 
     def __init__(self, keys: Iterable[ApiKey]) -> None:
         self._keys = [(k.key_sha256.encode(), Principal.of(k)) for k in keys]

@@ -29,7 +29,7 @@ def _text(value: object) -> str:
 
 @dataclass(slots=True)
 class CivicIndex:
-    """Return the GEO index of open civic reports, queried before each accept."""
+    """GEO index of open civic reports, queried before each accept."""
 
     client: Redis
     keys: Keys

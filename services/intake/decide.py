@@ -25,7 +25,7 @@ SEVERITY = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.CRITICAL
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """Return the category and urgency of a text, why, and how sure the model was."""
+    """Category and urgency of a text, why, and how sure the model was."""
 
     category: Category
     urgency: Urgency

@@ -36,7 +36,7 @@ REJECTED_MARKER_TTL_S = 7 * 86400
 
 @dataclass(slots=True)
 class StreamIntake:
-    """Return the batch handler for the ``intake`` group on ``zt:intake``."""
+    """Batch handler for the ``intake`` group on ``zt:intake``."""
 
     intake: Intake
     scripts: Scripts

@@ -48,7 +48,7 @@ def _features(norm: str) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
-    """Return a model's best label, its probability and every label's probability."""
+    """A model's best label, its probability and every label's probability."""
 
     label: str
     confidence: float
@@ -62,7 +62,7 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class TextModel:
-    """Return the shipped category and urgency models over one feature vocabulary.
+    """The shipped category and urgency models over one feature vocabulary.
 
     Both models' weights sit side by side in one matrix (a row per feature), so a text costs
     one gather and one product for the two.

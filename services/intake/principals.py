@@ -34,7 +34,7 @@ class Holder(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Return who holds a presented key and which scopes the key carries."""
+    """Holder of a presented key and the scopes the key carries."""
 
     source: str
     scopes: frozenset[str]
@@ -68,7 +68,7 @@ APP_ACTIONS = WORKER_ACTIONS | {ActionType.ADD_NOTE}
 
 @dataclass(frozen=True, slots=True)
 class UnitTree:
-    """Return every unit of the directory with its kind and the unit directly above it."""
+    """Every unit of the directory with its kind and the unit directly above it."""
 
     kinds: Mapping[str, str]
     parents: Mapping[str, str]
@@ -103,7 +103,7 @@ class UnitTree:
 
 @dataclass(frozen=True, slots=True)
 class Tenancy:
-    """Return what decides who may see a grievance: its app, its worker and its units."""
+    """What decides who may see a grievance: its app, its worker and its units."""
 
     source: str
     worker_id: str
@@ -122,7 +122,7 @@ class Tenancy:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Return the answers to "may this key read that / speak for this actor?"."""
+    """Access policy: answers "may this key read that / speak for this actor?"."""
 
     tree: UnitTree
 

@@ -37,7 +37,7 @@ class TrackingNumbersExhaustedError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Return what became of one submission."""
+    """What became of one submission."""
 
     result: Literal["accepted", "duplicate", "conflict"]
     id: str
@@ -60,7 +60,7 @@ class Outcome:
 
 @dataclass(slots=True)
 class Intake:
-    """Return the accept step shared by every door of the intake service."""
+    """Accept step shared by every door of the intake service."""
 
     client: Redis
     scripts: Scripts

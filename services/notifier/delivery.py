@@ -44,7 +44,7 @@ SEND_CONCURRENCY = 32
 
 
 class Dispatcher:
-    """Return the notifier's core: event → recipients → claimed jobs → sends → outcomes."""
+    """The notifier's core: event → recipients → claimed jobs → sends → outcomes."""
 
     def __init__(
         self,
@@ -331,7 +331,7 @@ class Dispatcher:
 
 @dataclass(frozen=True, slots=True)
 class _Settle:
-    """Return one attempt's outcome, waiting to be recorded."""
+    """One attempt's outcome, waiting to be recorded."""
 
     job: Job
     status: str

@@ -36,7 +36,7 @@ Attempt = Callable[[Sequence[Job]], Awaitable[None]]
 
 
 class Pacer:
-    """Return the "send now or hold" step and the digest cut for one notifier."""
+    """The "send now or hold" step and the digest cut for one notifier."""
 
     def __init__(
         self,
@@ -166,7 +166,7 @@ class Pacer:
 
 
 class DigestLoop:
-    """Return the background loop that sends each due bucket as one digest."""
+    """Background loop that sends each due bucket as one digest."""
 
     def __init__(
         self, pacer: Pacer, settings: NotifierSettings, attempt: Attempt, lease_ms: int

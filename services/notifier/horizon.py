@@ -29,7 +29,7 @@ def backoff_s(
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """Return one channel's retry schedule, in seconds."""
+    """One channel's retry schedule, in seconds."""
 
     base_s: float
     cap_s: float
@@ -66,7 +66,7 @@ class Schedule:
 
 
 class Schedules:
-    """Return the retry schedule of each contact channel, resolved once per endpoint."""
+    """Retry schedule of each contact channel, resolved once per endpoint."""
 
     def __init__(self, settings: NotifierSettings, channels: Channels) -> None:
         self._channels = channels

@@ -36,7 +36,7 @@ def delivery_id(event_id: str, recipient: str, label: str) -> str:
 
 
 class JobFactory:
-    """Return the jobs of events, rendered for each recipient's channel and locale."""
+    """Maker of the jobs of events, rendered for each recipient's channel and locale."""
 
     def __init__(self, directory: Directory) -> None:
         self._directory = directory

@@ -41,7 +41,7 @@ def to_ms(moment: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Pace:
-    """Return the pacing in force on one channel: quiet hours and a rate limit, each optional."""
+    """Pacing in force on one channel: quiet hours and a rate limit, each optional."""
 
     quiet: QuietHours | None = None
     rate: RateLimit | None = None
@@ -87,7 +87,7 @@ def window_frees_at(sent_ms: Sequence[int], now_ms: int, limit: int, window_ms: 
 
 @dataclass(frozen=True, slots=True)
 class HoldPlan:
-    """Return what ``notify_hold.lua`` needs to decide one job (0 = not in force)."""
+    """What ``notify_hold.lua`` needs to decide one job (0 = not in force)."""
 
     quiet_until_ms: int
     join: bool  # wait behind messages already held, keeping their order
@@ -134,7 +134,7 @@ def digest_id(bucket: str, job_ids: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """Return one held job with the reason it was held."""
+    """One held job with the reason it was held."""
 
     job: Job
     reason: str

@@ -34,7 +34,7 @@ class ReplayError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class GivenUp:
-    """Return one ``notification.failed`` dead letter: its DLQ id and its record."""
+    """One ``notification.failed`` dead letter: its DLQ id and its record."""
 
     id: str
     record: dict[str, Any]

@@ -24,7 +24,7 @@ log = get_logger(__name__)
 
 
 class RetryLoop:
-    """Return the background loop that drives scheduled deliveries to an end."""
+    """Background loop that drives scheduled deliveries to an end."""
 
     def __init__(self, client: Redis, settings: NotifierSettings, dispatcher: Dispatcher) -> None:
         self._client = client

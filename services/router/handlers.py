@@ -25,7 +25,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 class SubmittedHandler:
-    """Return the batch handler that assigns accepted grievances to tier 1."""
+    """Batch handler that assigns accepted grievances to tier 1."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -74,7 +74,7 @@ class SubmittedHandler:
 
 
 class ActionHandler:
-    """Return the batch handler that applies actions (each one atomically, in order)."""
+    """Batch handler that applies actions (each one atomically, in order)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

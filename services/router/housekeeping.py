@@ -15,7 +15,7 @@ log = get_logger(__name__)
 
 
 class Housekeeping:
-    """Return the loop that sweeps streams and anonymises expired grievances."""
+    """Loop that sweeps streams and anonymises expired grievances."""
 
     def __init__(
         self, janitor: Janitor, settings: RouterSettings, retention_s: int, secret: str

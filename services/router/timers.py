@@ -11,7 +11,7 @@ from shared.loops import poll
 
 
 class TimerPoller:
-    """Return the loop that fires due SLA timers until asked to stop."""
+    """Loop that fires due SLA timers until asked to stop."""
 
     def __init__(
         self, engine: Engine, registry: CollectorRegistry, batch: int, idle_s: float

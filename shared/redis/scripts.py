@@ -25,7 +25,7 @@ def script_source(name: str) -> str:
 
 
 class Scripts:
-    """Return callable scripts registered on one client (EVALSHA with EVAL fallback)."""
+    """Callable scripts registered on one client (EVALSHA with EVAL fallback)."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client

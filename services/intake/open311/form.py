@@ -35,7 +35,7 @@ class FormError(ValueError):
 
 @dataclass(slots=True)
 class Report:
-    """Return a GeoReport report as posted: plain fields and attribute values."""
+    """GeoReport report as posted: plain fields and attribute values."""
 
     fields: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, list[str]] = field(default_factory=dict)

@@ -36,7 +36,7 @@ Loaded = tuple[dict[str, Any], dict[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class PublicReports:
-    """Return the public Open311 reports: their index and their public views."""
+    """The public Open311 reports: their index and their public views."""
 
     client: Redis
     keys: Keys

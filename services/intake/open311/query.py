@@ -32,7 +32,7 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RequestQuery:
-    """Return one ``GET requests`` query, defaults applied."""
+    """One ``GET requests`` query, defaults applied."""
 
     ids: tuple[str, ...] = ()
     service_codes: tuple[str, ...] = ()

@@ -28,7 +28,7 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()\[\]]*[^\s'\"<>()\[\].,
 
 
 class Job(BaseModel):
-    """Return one delivery of one message to one recipient over one channel.
+    """One delivery of one message to one recipient over one channel.
 
     It is stored as JSON in ``keys.retry_job`` from the moment it is claimed, so any
     replica can finish it after a crash or a restart.
@@ -83,7 +83,7 @@ class SendError(Exception):
 
 
 class Channel(Protocol):
-    """Return something that can deliver a job or raise ``SendError``."""
+    """Anything that can deliver a job or raise ``SendError``."""
 
     async def send(self, job: Job) -> None: ...
 
@@ -92,7 +92,7 @@ E = TypeVar("E")
 
 
 class HttpEndpointChannel(Generic[E]):
-    """Return the shared part of channels that POST to endpoints named in the config."""
+    """Shared part of channels that POST to endpoints named in the config."""
 
     kind = "http"
 

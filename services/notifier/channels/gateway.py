@@ -31,7 +31,7 @@ def gateway_body(endpoint: GatewayEndpoint, job: Job) -> str:
 
 
 class GatewayChannel(HttpEndpointChannel[GatewayEndpoint]):
-    """Return a channel that POSTs rendered bodies to named gateway endpoints."""
+    """Channel that POSTs rendered bodies to named gateway endpoints."""
 
     kind = "gateway"
 

@@ -13,7 +13,7 @@ log = get_logger("zhitong.notifier.delivery")
 
 
 class LogChannel:
-    """Return a channel that writes each message to the structured log."""
+    """Channel that writes each message to the structured log."""
 
     inline = True  # nothing to wait on: the dispatcher calls it without a task per send
 

@@ -31,7 +31,7 @@ def webhook_body(job: Job) -> bytes:
 
 
 class WebhookChannel(HttpEndpointChannel[WebhookEndpoint]):
-    """Return a channel that POSTs to the configured endpoint named by the contact."""
+    """Channel that POSTs to the configured endpoint named by the contact."""
 
     kind = "webhook"
 
