@@ -16,9 +16,18 @@ from structlog.tracebacks import ExceptionDictTransformer
 from shared.privacy import REDACTED, mask
 
 _PII_KEYS = frozenset(
-    {"phone", "name", "worker_name", "worker_phone", "id_number", "contact", "email",
-     "authorization", "api_key"}
-)  # fmt: skip
+    {
+        "phone",
+        "name",
+        "worker_name",
+        "worker_phone",
+        "id_number",
+        "contact",
+        "email",
+        "authorization",
+        "api_key",
+    }
+)
 # Values the pipeline itself wrote: nothing to mask, and the timestamp is on every line.
 _SAFE_KEYS = frozenset({"timestamp", "level", "service"})
 # Frames without local variables: structlog's default records them, unredacted, after the

@@ -27,13 +27,17 @@ class StreamGauges:
         self.keys = keys
         self.streams = (keys.intake, keys.submitted, keys.actions, keys.events)
         self.lag = Gauge(
-            "zhitong_stream_lag", "Entries not yet delivered to a consumer group",
-            ["stream", "group"], registry=registry,
-        )  # fmt: skip
+            "zhitong_stream_lag",
+            "Entries not yet delivered to a consumer group",
+            ["stream", "group"],
+            registry=registry,
+        )
         self.pending = Gauge(
-            "zhitong_stream_pending", "Entries delivered but not acknowledged",
-            ["stream", "group"], registry=registry,
-        )  # fmt: skip
+            "zhitong_stream_pending",
+            "Entries delivered but not acknowledged",
+            ["stream", "group"],
+            registry=registry,
+        )
         self.dlq = Gauge(
             "zhitong_dlq_depth", "Entries in the dead-letter stream", registry=registry
         )
@@ -66,13 +70,16 @@ class GrievanceGauges:
             "zhitong_grievances", "Grievances by lifecycle state", ["state"], registry=registry
         )
         self.overdue = Gauge(
-            "zhitong_grievances_overdue", "Open grievances past their top-tier deadline",
+            "zhitong_grievances_overdue",
+            "Open grievances past their top-tier deadline",
             registry=registry,
-        )  # fmt: skip
+        )
         self.breaches = Gauge(
-            "zhitong_sla_breaches", "SLA breaches (missed ack/resolve deadlines) by current tier",
-            ["tier"], registry=registry,
-        )  # fmt: skip
+            "zhitong_sla_breaches",
+            "SLA breaches (missed ack/resolve deadlines) by current tier",
+            ["tier"],
+            registry=registry,
+        )
 
     async def refresh(self) -> None:
         """Recount from the grievance records unless the last count is recent."""

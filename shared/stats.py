@@ -24,10 +24,22 @@ from shared.redis.client import as_text
 from shared.streams import Keys
 
 STAT_FIELDS = (
-    "state", "tier", "assignee", "submitted_at", "first_acked_at", "ack_in_sla", "ack_tier",
-    "ack_unit", "resolved_at", "resolved_tier", "resolved_unit", "rating", "breaches", "overdue",
+    "state",
+    "tier",
+    "assignee",
+    "submitted_at",
+    "first_acked_at",
+    "ack_in_sla",
+    "ack_tier",
+    "ack_unit",
+    "resolved_at",
+    "resolved_tier",
+    "resolved_unit",
+    "rating",
+    "breaches",
+    "overdue",
     "ack_due",
-)  # fmt: skip
+)
 OPEN_STATES = frozenset({"submitted", "assigned", "acknowledged", "awaiting_worker", "resolved"})
 
 

@@ -140,11 +140,15 @@ def decode_record(raw: dict[bytes, bytes]) -> dict[str, Any]:
     fields = {k.decode(): v.decode() for k, v in raw.items()}
     record: dict[str, Any] = {}
     chain = [
-        {"tier": t, "unit": fields.pop(f"c{t}u"), "name": fields.pop(f"c{t}n", ""),
-         "kind": fields.pop(f"c{t}k", "")}
+        {
+            "tier": t,
+            "unit": fields.pop(f"c{t}u"),
+            "name": fields.pop(f"c{t}n", ""),
+            "kind": fields.pop(f"c{t}k", ""),
+        }
         for t in TIERS
         if f"c{t}u" in fields
-    ]  # fmt: skip
+    ]
     sla = {f: float(fields.pop(f)) for f in SLA_FIELDS if f in fields}
     if chain:
         record["chain"] = chain

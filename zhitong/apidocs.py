@@ -174,8 +174,12 @@ def asyncapi() -> dict[str, Any]:
         schemas.pop("EmptyPayload", None)
     # FastStream's channel order follows subscriber registration internals; sort for a
     # stable file.
-    for parent, name in ((document, "channels"), (document, "operations"),
-                         (components, "messages"), (components, "schemas")):  # fmt: skip
+    for parent, name in (
+        (document, "channels"),
+        (document, "operations"),
+        (components, "messages"),
+        (components, "schemas"),
+    ):
         parent[name] = dict(sorted(parent.get(name, {}).items()))
     return document
 

@@ -219,12 +219,21 @@ def submit(  # typer maps each option to a keyword parameter
     from zhitong.submit import SubmitError, read_body, to_http, to_stream  # noqa: PLC0415
 
     flags = {
-        "worker_id": worker_id, "worker_name": worker_name, "worker_phone": worker_phone,
-        "worker_industry": worker_industry, "worker_platform": worker_platform,
-        "worker_region": worker_region, "worker_station": worker_station,
-        "description": description, "title": title, "category": category, "urgency": urgency,
-        "anonymous": anonymous, "locale": locale, "idempotency_key": idempotency_key,
-    }  # fmt: skip
+        "worker_id": worker_id,
+        "worker_name": worker_name,
+        "worker_phone": worker_phone,
+        "worker_industry": worker_industry,
+        "worker_platform": worker_platform,
+        "worker_region": worker_region,
+        "worker_station": worker_station,
+        "description": description,
+        "title": title,
+        "category": category,
+        "urgency": urgency,
+        "anonymous": anonymous,
+        "locale": locale,
+        "idempotency_key": idempotency_key,
+    }
     if (url is None) != (key is None):
         fail("HTTP mode needs both --url and --key (or neither, to publish on the stream)")
     try:
@@ -351,9 +360,10 @@ def dlq_replay(
     async def work(client: Redis) -> tuple[int, list[str], list[str]]:
         if chosen is None:
             letters = [
-                letter for letter in await dlq.list_entries(client, keys)
+                letter
+                for letter in await dlq.list_entries(client, keys)
                 if letter.replay_error() is None
-            ]  # fmt: skip
+            ]
         else:
             letters = await dlq.get_entries(client, keys, chosen)
             problems = [p for p in (letter.replay_error() for letter in letters) if p]

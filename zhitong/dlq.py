@@ -67,11 +67,9 @@ class DeadLetter:
         if notifications.replayable(self.record):
             return None
         if self.stream is None or self.original is None:
-            return (
-                f"{self.id} ({self.kind}) has no original stream entry to replay"
-                + ("; its event is still in the events stream" if self.kind.startswith("notif")
-                   else "")
-            )  # fmt: skip
+            return f"{self.id} ({self.kind}) has no original stream entry to replay" + (
+                "; its event is still in the events stream" if self.kind.startswith("notif") else ""
+            )
         return None
 
 

@@ -88,9 +88,16 @@ def _times(quantiles: Mapping[str, Any]) -> str:
 
 
 _STAT_COLUMNS = (
-    "total", "open", "overdue", "breaches", "response_rate", "resolution_rate",
-    "satisfaction_rate", "ack_time", "resolve_time",
-)  # fmt: skip
+    "total",
+    "open",
+    "overdue",
+    "breaches",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "ack_time",
+    "resolve_time",
+)
 
 
 def _stat_row(bucket: Mapping[str, Any]) -> list[str]:

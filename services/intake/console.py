@@ -35,12 +35,26 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 OPEN_FIELDS = (
-    "tracking_no", "state", "tier", "assignee", "category", "urgency", "ack_due",
-    "resolve_due", "overdue", "breaches",
-)  # fmt: skip
+    "tracking_no",
+    "state",
+    "tier",
+    "assignee",
+    "category",
+    "urgency",
+    "ack_due",
+    "resolve_due",
+    "overdue",
+    "breaches",
+)
 ESCALATION_FIELDS = (
-    "grievance_id", "tracking_no", "at", "tier", "assignee", "previous_assignee", "reason",
-)  # fmt: skip
+    "grievance_id",
+    "tracking_no",
+    "at",
+    "tier",
+    "assignee",
+    "previous_assignee",
+    "reason",
+)
 MAX_OPEN = 200
 MAX_ESCALATIONS = 10
 EVENTS_SCANNED = 1000

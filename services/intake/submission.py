@@ -96,9 +96,12 @@ class Intake:
         if result.outcome == "accepted":
             await self._accepted(grievance)
             return Outcome(
-                "accepted", grievance.id, grievance.tracking_no, "submitted",
+                "accepted",
+                grievance.id,
+                grievance.tracking_no,
+                "submitted",
                 grievance.duplicate_of,
-            )  # fmt: skip
+            )
         return await self._existing(result.outcome, result.grievance_id)
 
     async def submit_many(

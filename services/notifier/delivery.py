@@ -130,11 +130,14 @@ class Dispatcher:
         async with self._client.pipeline(transaction=False) as pipe:
             for job in jobs:
                 await script(
-                    keys=[self._delivery_key(job), self._keys.retries,
-                          self._keys.retry_job(job.job_id)],
+                    keys=[
+                        self._delivery_key(job),
+                        self._keys.retries,
+                        self._keys.retry_job(job.job_id),
+                    ],
                     args=[job.job_id, job.model_dump_json(), self.lease_ms, DELIVERY_TTL_S],
                     client=pipe,
-                )  # fmt: skip
+                )
             results = await pipe.execute(raise_on_error=False)
         claimed: list[bool | Exception] = []
         for job, result in zip(jobs, results, strict=True):
@@ -259,15 +262,26 @@ class Dispatcher:
                     )
                 records.append(record)
                 await script(
-                    keys=[self._delivery_key(job), keys.retries, keys.retry_job(job.job_id),
-                          keys.deliveries, keys.dlq],
+                    keys=[
+                        self._delivery_key(job),
+                        keys.retries,
+                        keys.retry_job(job.job_id),
+                        keys.deliveries,
+                        keys.dlq,
+                    ],
                     # A retry stores the job again, a failure keeps it for replay; sent deletes.
-                    args=[status, job.job_id,
-                          "" if status == "sent" else job.model_dump_json(),
-                          int(settle.delay_s * 1000),
-                          codec.encode(record), dlq, DELIVERY_TTL_S, DELIVERIES_MAXLEN],
+                    args=[
+                        status,
+                        job.job_id,
+                        "" if status == "sent" else job.model_dump_json(),
+                        int(settle.delay_s * 1000),
+                        codec.encode(record),
+                        dlq,
+                        DELIVERY_TTL_S,
+                        DELIVERIES_MAXLEN,
+                    ],
                     client=pipe,
-                )  # fmt: skip
+                )
             results = await pipe.execute(raise_on_error=False)
         ended: list[bool] = []
         error: Exception | None = None
@@ -319,9 +333,15 @@ class Dispatcher:
                 channel_label=label,
                 locale=channel.locale,
                 text=text,
-                data={"failed": {"delivery_id": failed.job_id, "recipient": failed.recipient,
-                                 "channel": failed.channel_label, "error": failed.last_error}},
-            )  # fmt: skip
+                data={
+                    "failed": {
+                        "delivery_id": failed.job_id,
+                        "recipient": failed.recipient,
+                        "channel": failed.channel_label,
+                        "error": failed.last_error,
+                    }
+                },
+            )
             if await self.claim(job):
                 await self.attempt(job)
 

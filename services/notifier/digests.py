@@ -65,8 +65,9 @@ class Pacer:
         script = self._scripts["notify_hold"]
         async with self._client.pipeline(transaction=False) as pipe:
             for job, p in paced:
-                await script(keys=self._hold_keys(job), args=self._hold_args(job, p, now),
-                             client=pipe)  # fmt: skip
+                await script(
+                    keys=self._hold_keys(job), args=self._hold_args(job, p, now), client=pipe
+                )
             results = await pipe.execute()
         held: set[str] = set()
         for (job, _), result in zip(paced, results, strict=True):
@@ -86,24 +87,39 @@ class Pacer:
     def _hold_keys(self, job: Job) -> list[str]:
         k, bucket = self._keys, pacing.bucket_of(job)
         return [
-            k.delivery(job.event_id, job.recipient, job.channel_label), k.retries,
-            k.retry_job(job.job_id), k.held(bucket), k.held_jobs(bucket), k.digests,
-            k.sent_log(bucket), k.deliveries,
-        ]  # fmt: skip
+            k.delivery(job.event_id, job.recipient, job.channel_label),
+            k.retries,
+            k.retry_job(job.job_id),
+            k.held(bucket),
+            k.held_jobs(bucket),
+            k.digests,
+            k.sent_log(bucket),
+            k.deliveries,
+        ]
 
     def _hold_args(self, job: Job, p: HoldPlan, now: datetime) -> list[str | int]:
         record = job.record("held", _iso(now))
         return [
-            job.job_id, job.model_dump_json(), pacing.to_ms(now), p.quiet_until_ms,
-            int(p.join), p.limit, p.window_ms, int(p.enforce), pacing.bucket_of(job),
-            codec.encode(record).decode(), HELD_TTL_S, DELIVERIES_MAXLEN,
-        ]  # fmt: skip
+            job.job_id,
+            job.model_dump_json(),
+            pacing.to_ms(now),
+            p.quiet_until_ms,
+            int(p.join),
+            p.limit,
+            p.window_ms,
+            int(p.enforce),
+            pacing.bucket_of(job),
+            codec.encode(record).decode(),
+            HELD_TTL_S,
+            DELIVERIES_MAXLEN,
+        ]
 
     async def take_due(self, batch: int, lease_ms: int) -> list[str]:
         """Lease and return the buckets whose digest is due now."""
         now_ms = pacing.to_ms(self.clock())
-        due = await self._scripts.call("notify_digest_take", [self._keys.digests],
-                                       [now_ms, batch, lease_ms])  # fmt: skip
+        due = await self._scripts.call(
+            "notify_digest_take", [self._keys.digests], [now_ms, batch, lease_ms]
+        )
         return [as_text(b) for b in due]
 
     async def cut(self, bucket: str, lease_ms: int) -> Job | None:
@@ -120,23 +136,49 @@ class Pacer:
             held.append(entry)
         now = self.clock()
         if not held:
-            args = [bucket, pacing.to_ms(now), 0, 0, 0, "", "", lease_ms, HELD_TTL_S,
-                    DELIVERIES_MAXLEN, "{}", 0]  # fmt: skip
+            args = [
+                bucket,
+                pacing.to_ms(now),
+                0,
+                0,
+                0,
+                "",
+                "",
+                lease_ms,
+                HELD_TTL_S,
+                DELIVERIES_MAXLEN,
+                "{}",
+                0,
+            ]
             keys = self._cut_keys(bucket, "", [])
             await self._scripts.call("notify_digest_cut", keys, args)
             return None
         pace = self.pace(held[-1].job)
         until = pacing.quiet_until(now, pace.quiet) if pace.quiet else None
         digest = pacing.digest_job(bucket, held, now, pace)
-        record = {"status": "digested", "digest_id": digest.job_id, "attempt": 0,
-                  "recipient": digest.recipient, "channel": digest.channel_label,
-                  "at": _iso(now)}  # fmt: skip
+        record = {
+            "status": "digested",
+            "digest_id": digest.job_id,
+            "attempt": 0,
+            "recipient": digest.recipient,
+            "channel": digest.channel_label,
+            "at": _iso(now),
+        }
         args = [
-            bucket, pacing.to_ms(now), 0 if until is None else pacing.to_ms(until),
-            pace.rate.max if pace.rate else 0, pace.rate.window * 1000 if pace.rate else 0,
-            digest.job_id, digest.model_dump_json(), lease_ms, HELD_TTL_S, DELIVERIES_MAXLEN,
-            codec.encode(record).decode(), len(held), *(h.job.job_id for h in held),
-        ]  # fmt: skip
+            bucket,
+            pacing.to_ms(now),
+            0 if until is None else pacing.to_ms(until),
+            pace.rate.max if pace.rate else 0,
+            pace.rate.window * 1000 if pace.rate else 0,
+            digest.job_id,
+            digest.model_dump_json(),
+            lease_ms,
+            HELD_TTL_S,
+            DELIVERIES_MAXLEN,
+            codec.encode(record).decode(),
+            len(held),
+            *(h.job.job_id for h in held),
+        ]
         result = await self._scripts.call(
             "notify_digest_cut", self._cut_keys(bucket, digest.event_id, held), args
         )
@@ -158,11 +200,16 @@ class Pacer:
         k = self._keys
         recipient, _, label = bucket.partition("|")
         return [
-            k.held(bucket), k.held_jobs(bucket), k.digests, k.sent_log(bucket),
-            k.delivery(digest_event, recipient, label), k.retries, k.retry_job(digest_event),
+            k.held(bucket),
+            k.held_jobs(bucket),
+            k.digests,
+            k.sent_log(bucket),
+            k.delivery(digest_event, recipient, label),
+            k.retries,
+            k.retry_job(digest_event),
             k.deliveries,
             *(k.delivery(h.job.event_id, h.job.recipient, h.job.channel_label) for h in held),
-        ]  # fmt: skip
+        ]
 
 
 class DigestLoop:

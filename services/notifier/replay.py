@@ -98,10 +98,15 @@ async def replay_failed(
     }
     result = await Scripts(client).call(
         "notify_replay",
-        [keys.dlq, keys.delivery(event_id, recipient, channel), keys.retries,
-         keys.retry_job(delivery_id), keys.deliveries],
+        [
+            keys.dlq,
+            keys.delivery(event_id, recipient, channel),
+            keys.retries,
+            keys.retry_job(delivery_id),
+            keys.deliveries,
+        ],
         [dlq_id, delivery_id, fresh, DELIVERY_TTL_S, codec.encode(audit), DELIVERIES_MAXLEN],
-    )  # fmt: skip
+    )
     if result == 1:
         return True
     if result == 0:

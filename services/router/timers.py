@@ -35,9 +35,13 @@ class TimerPoller:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set; a full batch means more is due, so poll again at once."""
         await poll(
-            stop, self.fire_due, full=self.batch, idle_s=self.idle_s, failed="timer_poll_failed",
+            stop,
+            self.fire_due,
+            full=self.batch,
+            idle_s=self.idle_s,
+            failed="timer_poll_failed",
             jitter=True,
-        )  # fmt: skip
+        )
 
     async def fire_due(self) -> int:
         """Fire one batch of due timers, count them; return how many were taken."""

@@ -153,12 +153,16 @@ async def running_stack(tmp: Path, **options: Any) -> AsyncIterator[tuple[Stack,
 
 def grievance_body(i: int) -> dict[str, Any]:
     return {
-        "worker": {"id": f"w-{i}", "industry": "express_delivery", "platform": "中通",
-                   "region": "城东区"},
+        "worker": {
+            "id": f"w-{i}",
+            "industry": "express_delivery",
+            "platform": "中通",
+            "region": "城东区",
+        },
         "category": "road_access",
         "urgency": "normal",
         "description": f"第{i}号：小区物业禁止快递员进入，进不了小区送件",
-    }  # fmt: skip
+    }
 
 
 @dataclass

@@ -156,8 +156,10 @@ def test_action_refused_twice_is_duplicated() -> None:
     """The same action id refused twice (two events for one action) is doubled."""
     acked, seen = _good()
     refusal = {"data": {"action_id": "a2"}}
-    seen.events += [_event("g1", 3, "action.refused", **refusal),
-                    _event("g1", 4, "action.refused", **refusal)]  # fmt: skip
+    seen.events += [
+        _event("g1", 3, "action.refused", **refusal),
+        _event("g1", 4, "action.refused", **refusal),
+    ]
     seen.records["g1"]["seq"] = "4"
     seen.deliveries += [_sent("g1.3"), _sent("g1.4")]
     verdict = check(acked, seen)
@@ -167,12 +169,22 @@ def test_action_refused_twice_is_duplicated() -> None:
 def test_keyed_stream_submission_must_yield_one_grievance() -> None:
     """A keyed XADD with no grievance is lost; two grievances for one key are doubled."""
     acked = Acknowledged(keyed_entries={("kiosk", "k1"), ("kiosk", "k2")})
-    seen = Observed(records={
-        "g1": {"state": "assigned", "seq": "1", "source": "kiosk",
-               "doc": json.dumps({"idempotency_key": "k2"})},
-        "g2": {"state": "assigned", "seq": "1", "source": "kiosk",
-               "doc": json.dumps({"idempotency_key": "k2"})},
-    })  # fmt: skip
+    seen = Observed(
+        records={
+            "g1": {
+                "state": "assigned",
+                "seq": "1",
+                "source": "kiosk",
+                "doc": json.dumps({"idempotency_key": "k2"}),
+            },
+            "g2": {
+                "state": "assigned",
+                "seq": "1",
+                "source": "kiosk",
+                "doc": json.dumps({"idempotency_key": "k2"}),
+            },
+        }
+    )
     verdict = check(acked, seen)
     assert any("'k1'" in item for item in verdict.lost)
     assert any("'k2'" in item for item in verdict.duplicated)

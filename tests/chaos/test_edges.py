@@ -77,10 +77,17 @@ async def test_services_started_in_random_order_process_work_queued_before_each(
         for load in loads[1:]:
             acked.merge(load.acked)
         result = await verdict(client, acked)
-        record(tmp_path, "start_order", {
-            "seed": seed, "order": order, "submissions": acked.submissions,
-            "drain_s": round(drained_s, 1), **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "start_order",
+            {
+                "seed": seed,
+                "order": order,
+                "submissions": acked.submissions,
+                "drain_s": round(drained_s, 1),
+                **result.counts(),
+            },
+        )
         await client.aclose()
     finally:
         stack.stop()
@@ -110,13 +117,20 @@ async def test_redis_restarted_empty_under_a_running_stack_resumes_within_second
         drained_s = await drain(client, within_s=60)
         resumed_s = time.monotonic() - back_at
         await eventually(lambda: _all_ready(stack), timeout=15)
-        alive = {n: p.process is not None and p.process.poll() is None
-                 for n, p in stack.procs.items()}  # fmt: skip
+        alive = {
+            n: p.process is not None and p.process.poll() is None for n, p in stack.procs.items()
+        }
         result = await verdict(client, second.acked)
-        record(tmp_path, "redis_back_empty", {
-            "submissions_after": second.acked.submissions, "resumed_and_drained_s":
-            round(resumed_s, 1), "drain_s": round(drained_s, 1), **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "redis_back_empty",
+            {
+                "submissions_after": second.acked.submissions,
+                "resumed_and_drained_s": round(resumed_s, 1),
+                "drain_s": round(drained_s, 1),
+                **result.counts(),
+            },
+        )
         await client.aclose()
     finally:
         stack.stop()

@@ -59,21 +59,31 @@ async def test_sigterm_each_service_under_load_exits_zero_and_leaves_no_pel(
             consumer = stack.procs[name].consumer
             in_flight = bool(await backlog(client)) or not tasks[-1].done()
             code = await stack.restart(name, graceful=True)
-            stops.append({"service": name, "exit_code": code, "in_flight": in_flight,
-                          "left_pending": await _pending_of(client, consumer)})  # fmt: skip
+            stops.append(
+                {
+                    "service": name,
+                    "exit_code": code,
+                    "in_flight": in_flight,
+                    "left_pending": await _pending_of(client, consumer),
+                }
+            )
         acked = await tasks[0]
         for task in tasks[1:]:
             acked.merge(await task)
         drained_s = await drain(client, within_s=60)
         result = await verdict(client, acked)
-        record(tmp_path, "graceful_stop", {
-            "seed": seed,
-            "stops": stops,
-            "grievances_acked": acked.submissions,
-            "drain_s": round(drained_s, 1),
-            "total_s": round(time.monotonic() - start, 1),
-            **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "graceful_stop",
+            {
+                "seed": seed,
+                "stops": stops,
+                "grievances_acked": acked.submissions,
+                "drain_s": round(drained_s, 1),
+                "total_s": round(time.monotonic() - start, 1),
+                **result.counts(),
+            },
+        )
     assert [s["exit_code"] for s in stops] == [0] * 6, stops
     assert all(s["in_flight"] for s in stops), stops
     assert [s["left_pending"] for s in stops] == [0] * 6, stops

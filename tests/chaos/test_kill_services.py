@@ -38,23 +38,32 @@ async def test_kill_nine_each_service_under_load_loses_and_doubles_nothing(
         for victim in victims:
             await asyncio.sleep(rng.uniform(0.2, 0.8))
             in_flight = bool(await backlog(client)) or not task.done()
-            kills.append({"service": victim, "at_s": round(time.monotonic() - start, 1),
-                          "in_flight": in_flight})  # fmt: skip
+            kills.append(
+                {
+                    "service": victim,
+                    "at_s": round(time.monotonic() - start, 1),
+                    "in_flight": in_flight,
+                }
+            )
             await stack.restart(victim)
         acked = await task
         drained_s = await drain(client, within_s=60)
         result = await verdict(client, acked)
-        record(tmp_path, "kill_services", {
-            "seed": seed,
-            "kills": kills,
-            "grievances_acked": acked.submissions,
-            "actions_acked": len(acked.actions),
-            "client_retries": load.failures,
-            "load_s": round(load.finished_at - load.started_at, 1),
-            "drain_s": round(drained_s, 1),
-            "total_s": round(time.monotonic() - start, 1),
-            **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "kill_services",
+            {
+                "seed": seed,
+                "kills": kills,
+                "grievances_acked": acked.submissions,
+                "actions_acked": len(acked.actions),
+                "client_retries": load.failures,
+                "load_s": round(load.finished_at - load.started_at, 1),
+                "drain_s": round(drained_s, 1),
+                "total_s": round(time.monotonic() - start, 1),
+                **result.counts(),
+            },
+        )
     assert all(k["in_flight"] for k in kills[:3]), kills
     assert acked.submissions == 2000
     assert len(acked.actions) == 1200

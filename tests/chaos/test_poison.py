@@ -37,8 +37,12 @@ async def _publish_poison(client: Redis) -> dict[str, str]:
     # A hash key of the wrong type makes every act script call fail (WRONGTYPE).
     await client.set(KEYS.grievance(POISON_GRIEVANCE), "not a hash")
     actor = {"id": "c-express", "role": "committee"}
-    action = {"action_id": "poison-act", "grievance_id": POISON_GRIEVANCE,
-              "type": "acknowledge", "actor": actor}  # fmt: skip
+    action = {
+        "action_id": "poison-act",
+        "grievance_id": POISON_GRIEVANCE,
+        "type": "acknowledge",
+        "actor": actor,
+    }
     entries = {
         KEYS.submitted: codec.fields({"id": "poison-submission"}),
         KEYS.actions: codec.fields(action),
@@ -61,8 +65,10 @@ async def test_poison_entries_are_dead_lettered_with_reason_and_block_nothing(
 ) -> None:
     """A poison entry on zt:submitted, zt:actions and zt:events ends in zt:dlq; others flow."""
     start = time.monotonic()
-    env = {"ZHITONG_MAX_DELIVERIES": str(MAX_DELIVERIES),
-           "ZHITONG_RECLAIM_IDLE_MS": str(RECLAIM_IDLE_MS)}  # fmt: skip
+    env = {
+        "ZHITONG_MAX_DELIVERIES": str(MAX_DELIVERIES),
+        "ZHITONG_RECLAIM_IDLE_MS": str(RECLAIM_IDLE_MS),
+    }
     async with running_stack(tmp_path, env=env) as (stack, client):
         start = time.monotonic()
         poison = await _publish_poison(client)
@@ -104,12 +110,16 @@ async def test_poison_entries_are_dead_lettered_with_reason_and_block_nothing(
         seen = await observe(client, KEYS)
         seen.events = [e for e in seen.events if e.get("event_id") != "poison-event"]
         result = check(acked, seen)
-        record(tmp_path, "poison", {
-            "good_done_s": round(good_at, 1),
-            "all_poison_dead_lettered_s": round(dead_at, 1),
-            "dead_letters": {s: dead[(s, e)]["deliveries"] for s, e in poison.items()},
-            **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "poison",
+            {
+                "good_done_s": round(good_at, 1),
+                "all_poison_dead_lettered_s": round(dead_at, 1),
+                "dead_letters": {s: dead[(s, e)]["deliveries"] for s, e in poison.items()},
+                **result.counts(),
+            },
+        )
     assert not set(poison.items()) & dead_before_good.keys(), "good entries waited for poison"
     for stream, entry_id in poison.items():
         letter = dead[(stream, entry_id)]

@@ -75,12 +75,20 @@ async def test_receiver_down_for_minutes_gets_every_message_once_after(tmp_path:
 
             await eventually(all_received, timeout=30)
         result = await verdict(client, load.acked)
-        record(tmp_path, "receiver_outage", {
-            "outage_s": round(up_at - down_at, 1), "webhook_deliveries": len(outcomes),
-            "retrying_at_end_of_outage": retrying, "received": len(receiver.deliveries),
-            "duplicates": receiver.duplicates, "drain_after_up_s": round(drained_s, 1),
-            "notifier_sigterm_exit": sigterm_code, **result.counts(),
-        })  # fmt: skip
+        record(
+            tmp_path,
+            "receiver_outage",
+            {
+                "outage_s": round(up_at - down_at, 1),
+                "webhook_deliveries": len(outcomes),
+                "retrying_at_end_of_outage": retrying,
+                "received": len(receiver.deliveries),
+                "duplicates": receiver.duplicates,
+                "drain_after_up_s": round(drained_s, 1),
+                "notifier_sigterm_exit": sigterm_code,
+                **result.counts(),
+            },
+        )
         await client.aclose()
     finally:
         stack.stop()

@@ -114,8 +114,9 @@ def test_redis_is_durable_and_checked(compose: dict[str, Any]) -> None:
     assert volume in compose["volumes"]
     # redis-cli exits 0 on NOAUTH too, so the check must look for the PONG.
     assert redis_service["healthcheck"]["test"] == [
-        "CMD-SHELL", "redis-cli --user healthcheck ping | grep -q PONG"
-    ]  # fmt: skip
+        "CMD-SHELL",
+        "redis-cli --user healthcheck ping | grep -q PONG",
+    ]
     assert redis_service["restart"] == "unless-stopped"
 
 
@@ -138,9 +139,13 @@ def start_compose_redis(
     compose: dict[str, Any], port: int, data_dir: Path
 ) -> subprocess.Popen[bytes]:
     """Start the compose Redis command line locally, plus an admin user to inspect it."""
-    argv = [*compose["services"]["redis"]["command"], "--port", str(port), "--bind", "127.0.0.1",
-            "--dir", str(data_dir), "--user", "test-admin", "on", f">{ADMIN_PASSWORD}", "~*",
-            "&*", "+@all"]  # fmt: skip
+    argv = [
+        *compose["services"]["redis"]["command"],
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(data_dir),
+        "--user", "test-admin", "on", f">{ADMIN_PASSWORD}", "~*", "&*", "+@all",
+    ]  # fmt: skip
     argv[0] = "redis-server"
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -150,9 +155,12 @@ def test_redis_command_starts_locally(compose: dict[str, Any], tmp_path: Path) -
     port = free_port()
     process = start_compose_redis(compose, port, tmp_path)
     client = redis.Redis(
-        port=port, username="test-admin", password=ADMIN_PASSWORD, decode_responses=True,
+        port=port,
+        username="test-admin",
+        password=ADMIN_PASSWORD,
+        decode_responses=True,
         socket_connect_timeout=0.5,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -340,10 +348,15 @@ def test_stack_runs_under_its_acl_users(
             env = local_env(service, service_url(compose, name, acl_redis), free_port())
             with (tmp_path / f"{name}.log").open("wb") as log:
                 processes[name] = (
-                    subprocess.Popen(local_argv(service["command"]), cwd=tmp_path, env=env,
-                                     stdout=log, stderr=log),
+                    subprocess.Popen(
+                        local_argv(service["command"]),
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=log,
+                        stderr=log,
+                    ),
                     env,
-                )  # fmt: skip
+                )
         urls = {
             n: f"http://127.0.0.1:{env['ZHITONG_HTTP_PORT']}" for n, (_, env) in processes.items()
         }
@@ -358,12 +371,21 @@ def test_stack_runs_under_its_acl_users(
                     pass
                 assert time.monotonic() < deadline, f"{name} not ready under its ACL user"
                 time.sleep(0.1)
-        body = {"worker": {"id": "w-acl", "industry": "express_delivery", "platform": "中通",
-                           "region": "城东区"}, "description": "小区不让快递员进"}  # fmt: skip
+        body = {
+            "worker": {
+                "id": "w-acl",
+                "industry": "express_delivery",
+                "platform": "中通",
+                "region": "城东区",
+            },
+            "description": "小区不让快递员进",
+        }
         reply = httpx.post(
-            f"{urls['intake']}/v1/grievances", json=body,
-            headers={"Authorization": "Bearer zt-demo-key"}, timeout=5,
-        )  # fmt: skip
+            f"{urls['intake']}/v1/grievances",
+            json=body,
+            headers={"Authorization": "Bearer zt-demo-key"},
+            timeout=5,
+        )
         assert reply.status_code == 202, reply.text
         admin = redis.Redis(port=acl_redis, username="test-admin", password=ADMIN_PASSWORD)
         deadline = time.monotonic() + 20

@@ -41,18 +41,25 @@ def test_asyncapi_names_every_public_stream() -> None:
     channels = document["channels"].values()
     addresses = {c["address"] for c in channels}
     assert {
-        "zt:intake", "zt:intake.rejected", "zt:submitted", "zt:actions", "zt:events",
-        "zt:deliveries", "zt:dlq",
-    } <= addresses  # fmt: skip
+        "zt:intake",
+        "zt:intake.rejected",
+        "zt:submitted",
+        "zt:actions",
+        "zt:events",
+        "zt:deliveries",
+        "zt:dlq",
+    } <= addresses
     groups = {
         (c["address"], c["bindings"]["redis"]["groupName"])
         for c in channels
         if c["bindings"]["redis"].get("groupName")
     }
     assert groups == {
-        ("zt:intake", "intake"), ("zt:submitted", "router"), ("zt:actions", "router"),
+        ("zt:intake", "intake"),
+        ("zt:submitted", "router"),
+        ("zt:actions", "router"),
         ("zt:events", "notifier"),
-    }  # fmt: skip
+    }
 
 
 def test_asyncapi_intake_payload_is_the_submission_model() -> None:

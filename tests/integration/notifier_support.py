@@ -139,9 +139,12 @@ def config_with(url: str, **channels: Any) -> Config:
     raw["channels"]["webhooks"]["demo"]["url"] = url
     raw["channels"].update(channels)
     raw["api_keys"].append(
-        {"source": "ops-desk", "key_sha256": hashlib.sha256(b"zt-ops-key").hexdigest(),
-         "scopes": ["ops"]}
-    )  # fmt: skip
+        {
+            "source": "ops-desk",
+            "key_sha256": hashlib.sha256(b"zt-ops-key").hexdigest(),
+            "scopes": ["ops"],
+        }
+    )
     return Config.model_validate(raw)
 
 

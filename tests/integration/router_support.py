@@ -75,8 +75,11 @@ async def running_router(redis_url: str, config: Config, **overrides: Any) -> As
 def make_grievance(**worker: Any) -> Grievance:
     now = datetime.now(UTC)
     fields = {
-        "id": "w-1001", "industry": "express_delivery", "platform": "中通", "region": "城东区",
-    }  # fmt: skip
+        "id": "w-1001",
+        "industry": "express_delivery",
+        "platform": "中通",
+        "region": "城东区",
+    }
     return Grievance(
         id=new_grievance_id(),
         tracking_no=tracking_no(now),

@@ -69,8 +69,12 @@ def extension(view: dict[str, Any], past_current: timedelta) -> dict[str, Any]:
     """Return an extend action moving ``view``'s resolve deadline ``past_current`` later."""
     due = datetime.fromisoformat(view["resolve_due"])
     member = {"id": view["assignee"], "role": "member"}
-    return {"type": "extend", "actor": member, "reason": "需协调物业", "new_deadline": (
-        due + past_current).isoformat()}  # fmt: skip
+    return {
+        "type": "extend",
+        "actor": member,
+        "reason": "需协调物业",
+        "new_deadline": (due + past_current).isoformat(),
+    }
 
 
 async def test_extension_past_the_policy_maximum_is_422_naming_the_limit(

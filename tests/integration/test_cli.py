@@ -27,10 +27,14 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 GRIEVANCE = {
-    "worker": {"id": "w-cli-1", "industry": "express_delivery", "platform": "中通",
-               "region": "城东区"},
+    "worker": {
+        "id": "w-cli-1",
+        "industry": "express_delivery",
+        "platform": "中通",
+        "region": "城东区",
+    },
     "description": "小区物业禁止快递员进入，进不了小区送件",
-}  # fmt: skip
+}
 
 
 def zhitong(*args: str, redis_url: str | None = None) -> Result:
@@ -64,8 +68,12 @@ async def test_submit_from_flags_publishes_on_the_intake_stream(
 ) -> None:
     """Without --url, ``submit`` XADDs the flags' grievance to zt:intake with its source."""
     result = await zhitong_async(
-        "submit", "--worker-id", "w-9", "--industry", "food_delivery", "--description",
-        "站点扣了我三天的工资", "--source", "hotline", redis_url=redis_url,
+        "submit",
+        "--worker-id", "w-9",
+        "--industry", "food_delivery",
+        "--description", "站点扣了我三天的工资",
+        "--source", "hotline",
+        redis_url=redis_url,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     ((entry_id, fields),) = await redis.xrange("zt:intake")
@@ -149,8 +157,12 @@ async def test_submit_over_http_returns_the_tracking_number(
     """With --url and --key, ``submit`` POSTs to intake and prints the id and tracking number."""
     url = f"http://127.0.0.1:{intake_process.port}"
     result = await zhitong_async(
-        "submit", "--worker-id", "w-http", "--description", "工资被拖欠两个月", "--url", url,
-        "--key", "zt-demo-key", "--idempotency-key", "cli-1",
+        "submit",
+        "--worker-id", "w-http",
+        "--description", "工资被拖欠两个月",
+        "--url", url,
+        "--key", "zt-demo-key",
+        "--idempotency-key", "cli-1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     _, gid, tracking = result.stdout.split()

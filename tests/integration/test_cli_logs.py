@@ -61,9 +61,11 @@ def test_readme_jq_recipe_follows_one_grievance(
     }
     body = {"worker": worker, "description": "小区不让快递员进，送不了件"}
     reply = httpx.post(
-        f"http://127.0.0.1:{stack['intake'].port}/v1/grievances", json=body,
-        headers={"Authorization": "Bearer zt-demo-key"}, timeout=5,
-    )  # fmt: skip
+        f"http://127.0.0.1:{stack['intake'].port}/v1/grievances",
+        json=body,
+        headers={"Authorization": "Bearer zt-demo-key"},
+        timeout=5,
+    )
     assert reply.status_code == 202, reply.text
     gid = reply.json()["id"]
     recipe = re.sub(r'grievance_id=="[^"]+"', f'grievance_id=="{gid}"', readme_recipe())

@@ -50,11 +50,16 @@ def bucket(  # noqa: PLR0917  (a row of the expected table reads best positional
 ) -> dict[str, object]:
     """Return one expected KPI bucket."""
     return {
-        "total": total, "open": open_, "overdue": overdue, "breaches": breaches,
-        "response_rate": rates[0], "resolution_rate": rates[1], "satisfaction_rate": rates[2],
+        "total": total,
+        "open": open_,
+        "overdue": overdue,
+        "breaches": breaches,
+        "response_rate": rates[0],
+        "resolution_rate": rates[1],
+        "satisfaction_rate": rates[2],
         "ack_time_s": {"median": ack[0], "p90": ack[1]},
         "resolve_time_s": {"median": resolve[0], "p90": resolve[1]},
-    }  # fmt: skip
+    }
 
 
 NONE = (None, None)
@@ -114,17 +119,28 @@ async def test_stats_tables_show_the_rates(redis_url: str, redis: Redis) -> None
 def poison(stream: str, payload: dict[str, object], error: str) -> dict[str, object]:
     """Return a DLQ record as shared/consumer.py writes it."""
     return {
-        "kind": "poison", "stream": stream, "group": "router", "entry_id": "1-0",
-        "deliveries": 6, "error": error, "fields": {"payload": codec.encode(payload).decode()},
+        "kind": "poison",
+        "stream": stream,
+        "group": "router",
+        "entry_id": "1-0",
+        "deliveries": 6,
+        "error": error,
+        "fields": {"payload": codec.encode(payload).decode()},
         "at": "2025-01-01T00:00:00+00:00",
-    }  # fmt: skip
+    }
 
 
 FAILED_DELIVERY = {
-    "kind": "notification.failed", "event_id": "g1.1", "grievance_id": "g1",
-    "recipient": "worker:w1", "channel": "webhook:demo", "status": "failed", "attempts": 6,
-    "error": "HTTP 500", "at": "2025-01-01T00:00:00+00:00",
-}  # fmt: skip
+    "kind": "notification.failed",
+    "event_id": "g1.1",
+    "grievance_id": "g1",
+    "recipient": "worker:w1",
+    "channel": "webhook:demo",
+    "status": "failed",
+    "attempts": 6,
+    "error": "HTTP 500",
+    "at": "2025-01-01T00:00:00+00:00",
+}
 
 
 async def seed_dlq(redis: Redis) -> list[str]:
@@ -144,8 +160,11 @@ async def test_dlq_list_shows_each_entry(redis_url: str, redis: Redis) -> None:
     ids = await seed_dlq(redis)
     result = await zhitong_async("dlq", "list", redis_url=redis_url)
     assert result.exit_code == 0, result.output
-    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
-            if line.count("│") > 3}  # fmt: skip
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.count("│") > 3
+    }
     for cell in ("poison", "zt:actions", "KeyError: 'x'", " 6 "):
         assert cell in rows[ids[0]]
     for cell in ("notification.failed", "HTTP 500"):

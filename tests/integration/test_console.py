@@ -31,10 +31,17 @@ OVERSIGHT_KEY = "zt-demo-oversight-key"
 OVERSIGHT_AUTH = {"Authorization": f"Bearer {OVERSIGHT_KEY}"}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1280,900", "--virtual-time-budget=5000",
-)  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,900",
+    "--virtual-time-budget=5000",
+)
 WORKER = {"industry": "express_delivery", "platform": "中通", "region": "城东区"}
 
 
@@ -45,9 +52,14 @@ async def fixture_intake_url(redis_url: str) -> AsyncIterator[str]:
     settings = IntakeSettings(redis_url=redis_url, consumer_name="intake-console", poll_ms=20)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(build_intake(settings, config), host="127.0.0.1", port=port,
-                       log_config=None, lifespan="on")
-    )  # fmt: skip
+        uvicorn.Config(
+            build_intake(settings, config),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+        )
+    )
     task = asyncio.create_task(server.serve())
     try:
         async with running_router(redis_url, config, consumer_name="router-console"):
@@ -66,9 +78,13 @@ async def chromium(*args: str, profile: Path) -> str:
     """Return Chromium's stdout for ``args`` (headless, private profile, 60 s at most)."""
     assert CHROMIUM
     process = await asyncio.create_subprocess_exec(
-        CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        CHROMIUM,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     return stdout.decode()
 
@@ -98,8 +114,10 @@ async def run_scenario(client: httpx.AsyncClient, redis: Redis) -> list[str]:
     """Submit three grievances; let all escalate (member ack 1 s); acknowledge one at the branch."""
     ids = []
     for n in range(3):
-        body = {"worker": {"id": f"w-console-{n}", **WORKER},
-                "description": f"小区物业禁止快递员进入，进不了小区送件（{n}）"}  # fmt: skip
+        body = {
+            "worker": {"id": f"w-console-{n}", **WORKER},
+            "description": f"小区物业禁止快递员进入，进不了小区送件（{n}）",
+        }
         reply = await client.post("/v1/grievances", json=body, headers=AUTH)
         assert reply.status_code == 202, reply.text
         ids.append(reply.json()["id"])
@@ -165,8 +183,9 @@ async def test_console_renders_the_scenario_in_chromium(
         "zt-not-a-key": ("密钥无效", "Unknown API key"),  # 401
     }
     for key, said in refusals.items():
-        refused = await chromium("--dump-dom", f"{intake_url}/console#key={key}",
-                                 profile=tmp_path / f"p-{key}")  # fmt: skip
+        refused = await chromium(
+            "--dump-dom", f"{intake_url}/console#key={key}", profile=tmp_path / f"p-{key}"
+        )
         assert re.search(r'<section id="login"(?! hidden)', refused), "the key form is back"
         assert all(words in element(refused, "login-error") for words in said), key
 

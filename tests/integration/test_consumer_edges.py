@@ -45,13 +45,19 @@ def _app(name: str, redis_url: str, config: Config) -> FastAPI:
 
 def _entry(n: int) -> dict[bytes, bytes]:
     """Return a ``zt:intake`` entry an upstream app would publish (keyed, so retry-safe)."""
-    return codec.fields({
-        "source": "edge-kiosk",
-        "idempotency_key": f"edge-{n}",
-        "worker": {"id": f"w-edge-{n}", "industry": "express_delivery", "platform": "中通",
-                   "region": "城东区"},
-        "description": f"第{n}号：小区物业禁止快递员进入，进不了小区送件",
-    })  # fmt: skip
+    return codec.fields(
+        {
+            "source": "edge-kiosk",
+            "idempotency_key": f"edge-{n}",
+            "worker": {
+                "id": f"w-edge-{n}",
+                "industry": "express_delivery",
+                "platform": "中通",
+                "region": "城东区",
+            },
+            "description": f"第{n}号：小区物业禁止快递员进入，进不了小区送件",
+        }
+    )
 
 
 async def _payloads(redis: Redis, stream: str) -> list[dict[str, Any]]:
@@ -117,10 +123,14 @@ async def _post(app: FastAPI, n: int) -> str:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as http:
         body = {
-            "worker": {"id": f"w-flush-{n}", "industry": "express_delivery",
-                       "platform": "中通", "region": "城东区"},
+            "worker": {
+                "id": f"w-flush-{n}",
+                "industry": "express_delivery",
+                "platform": "中通",
+                "region": "城东区",
+            },
             "description": f"第{n}号：小区物业禁止快递员进入",
-        }  # fmt: skip
+        }
         reply = await http.post("/v1/grievances", json=body, headers=AUTH)
         assert reply.status_code == 202, reply.text
         gid: str = reply.json()["id"]
@@ -246,10 +256,12 @@ async def test_redis_away_answers_503_json_with_retry_after(
                 with caplog.at_level(logging.ERROR):
                     post = await http.post(
                         "/v1/grievances",
-                        json={"worker": {"id": "w1", "industry": "express_delivery"},
-                              "description": "站点扣了我三天的工资"},
+                        json={
+                            "worker": {"id": "w1", "industry": "express_delivery"},
+                            "description": "站点扣了我三天的工资",
+                        },
                         headers=AUTH,
-                    )  # fmt: skip
+                    )
                     get = await http.get("/v1/grievances/ZT-000000-AAAAAAAA", headers=AUTH)
                     ready = await http.get("/readyz")
         for reply in (post, get):

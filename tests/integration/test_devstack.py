@@ -87,11 +87,17 @@ def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
     var_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHITONG_")}
     argv = [
-        sys.executable, "-m", "zhitong.cli", "run",
-        "--var-dir", str(var_dir),
-        "--http-port", str(http_port),
-        "--receiver-port", str(free_port()),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "zhitong.cli",
+        "run",
+        "--var-dir",
+        str(var_dir),
+        "--http-port",
+        str(http_port),
+        "--receiver-port",
+        str(free_port()),
+    ]
     stdout, stderr = tmp_path / "stdout.jsonl", tmp_path / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
@@ -133,9 +139,10 @@ def test_run_stops_everything_when_a_service_dies(stack: Stack) -> None:
     """When a child dies, zhitong run names it, stops the rest and exits non-zero."""
     stack.wait_running()
     router = next(
-        line for line in stack.log_lines()
+        line
+        for line in stack.log_lines()
         if line["event"] == "component_started" and line["component"] == "router"
-    )  # fmt: skip
+    )
     redis_port = stack.redis_port()
     os.kill(int(str(router["pid"])), signal.SIGKILL)
 

@@ -27,10 +27,16 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer zt-demo-key"}
 BODY = {
-    "worker": {"id": "w-2001", "name": "张三", "phone": "13800138000",
-               "industry": "express_delivery", "platform": "中通", "region": "城东区"},
+    "worker": {
+        "id": "w-2001",
+        "name": "张三",
+        "phone": "13800138000",
+        "industry": "express_delivery",
+        "platform": "中通",
+        "region": "城东区",
+    },
     "description": "小区物业禁止快递员进入，进不了小区送件，每天要多走两公里",
-}  # fmt: skip
+}
 
 
 def _log_only(node: Any) -> Any:
@@ -159,6 +165,7 @@ async def test_redelivered_submission_produces_no_second_event(
     assigned = [e for e in await events() if e["type"] == "grievance.assigned"]
     assert [e["grievance_id"] for e in assigned] == [gid]
     deliveries = await _deliveries(redis, gid)
-    sent = [(d["event_id"], d["recipient"], d["channel"]) for d in deliveries
-            if d["status"] == "sent"]  # fmt: skip
+    sent = [
+        (d["event_id"], d["recipient"], d["channel"]) for d in deliveries if d["status"] == "sent"
+    ]
     assert len(sent) == len(set(sent))

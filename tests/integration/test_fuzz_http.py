@@ -46,8 +46,14 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-VALID_WORKER = {"id": "w-fuzz", "name": "测试", "phone": "13800000000",
-                "industry": "express_delivery", "platform": "中通", "region": "城东区"}  # fmt: skip
+VALID_WORKER = {
+    "id": "w-fuzz",
+    "name": "测试",
+    "phone": "13800000000",
+    "industry": "express_delivery",
+    "platform": "中通",
+    "region": "城东区",
+}
 VALID_GRIEVANCE: dict[str, Any] = {
     "worker": VALID_WORKER,
     "description": "小区物业禁止快递员进入",
@@ -91,10 +97,18 @@ def near_valid(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
 
 
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=250)
-content_types = st.sampled_from([
-    "application/json", "application/json; charset=utf-8", "text/plain", "application/xml",
-    "application/x-www-form-urlencoded", "multipart/form-data", "application/merge-patch+json", "",
-])  # fmt: skip
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/merge-patch+json",
+        "",
+    ]
+)
 
 
 @pytest.fixture(name="client", scope="module")
@@ -138,8 +152,10 @@ def test_fuzz_submit_raw_bytes_never_5xx(client: TestClient) -> None:
     statuses: Counter[int] = Counter()
 
     @settings(FUZZ, max_examples=1000)
-    @given(body=st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
-           content_type=content_types)  # fmt: skip
+    @given(
+        body=st.binary(max_size=400) | st.text(max_size=400).map(str.encode),
+        content_type=content_types,
+    )
     def probe(body: bytes, content_type: str) -> None:
         headers = {**AUTH, "Content-Type": content_type} if content_type else AUTH
         reply = client.post("/v1/grievances", content=body, headers=headers)
@@ -175,14 +191,29 @@ def test_fuzz_actions_and_reads_never_5xx(client: TestClient) -> None:
 
 def test_fuzz_open311_requests_never_5xx(client: TestClient) -> None:
     """1,000 GeoReport form posts (any fields, any values): each answered 2xx/4xx."""
-    fields = ["api_key", "service_code", "lat", "long", "address_string", "description",
-              "email", "first_name", "phone", "media_url", "device_id", "account_id"]  # fmt: skip
+    fields = [
+        "api_key",
+        "service_code",
+        "lat",
+        "long",
+        "address_string",
+        "description",
+        "email",
+        "first_name",
+        "phone",
+        "media_url",
+        "device_id",
+        "account_id",
+    ]
     statuses: Counter[int] = Counter()
 
     @settings(FUZZ, max_examples=1000)
-    @given(form=st.dictionaries(st.sampled_from(fields) | st.text(max_size=10),
-                                st.text(max_size=60), max_size=8),
-           service=st.sampled_from(["public_facility", "sanitation", "wages", "nope"]))  # fmt: skip
+    @given(
+        form=st.dictionaries(
+            st.sampled_from(fields) | st.text(max_size=10), st.text(max_size=60), max_size=8
+        ),
+        service=st.sampled_from(["public_facility", "sanitation", "wages", "nope"]),
+    )
     def probe(form: dict[str, str], service: str) -> None:
         data = {"api_key": "zt-demo-key", "service_code": service, **form}
         reply = client.post("/open311/v2/requests.json", data=data)

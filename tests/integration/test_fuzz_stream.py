@@ -61,11 +61,15 @@ json_values = st.recursive(
     max_leaves=12,
 )
 VALID = {
-    "worker": {"id": "w-fuzz", "industry": "express_delivery", "platform": "中通",
-               "region": "城东区"},
+    "worker": {
+        "id": "w-fuzz",
+        "industry": "express_delivery",
+        "platform": "中通",
+        "region": "城东区",
+    },
     "description": "小区物业禁止快递员进入",
     "source": "kiosk-fuzz",
-}  # fmt: skip
+}
 
 
 @st.composite
@@ -146,8 +150,9 @@ async def test_fuzz_intake_entries_are_accepted_or_rejected_with_reasons(redis: 
 @pytest.fixture(name="intake_app")
 async def fixture_intake_app(redis_url: str) -> AsyncIterator[FastAPI]:
     """Run intake in-process with its stream consumer."""
-    settings_ = IntakeSettings(redis_url=redis_url, consumer_name="intake-fuzz", poll_ms=20,
-                               reclaim_idle_ms=1000)  # fmt: skip
+    settings_ = IntakeSettings(
+        redis_url=redis_url, consumer_name="intake-fuzz", poll_ms=20, reclaim_idle_ms=1000
+    )
     app = build_app(settings_, CONFIG)
     async with app.router.lifespan_context(app):
         yield app
@@ -191,10 +196,23 @@ async def test_fuzz_burst_leaves_the_consumer_accepting(intake_app: FastAPI, red
 
 
 actions = st.dictionaries(
-    st.sampled_from(["action_id", "grievance_id", "type", "actor", "note", "rating", "reason",
-                     "new_deadline", "assignee", "departments", "x"]),
+    st.sampled_from(
+        [
+            "action_id",
+            "grievance_id",
+            "type",
+            "actor",
+            "note",
+            "rating",
+            "reason",
+            "new_deadline",
+            "assignee",
+            "departments",
+            "x",
+        ]
+    ),
     json_values,
-)  # fmt: skip
+)
 
 
 async def test_fuzz_router_actions_never_raise(redis: Redis) -> None:

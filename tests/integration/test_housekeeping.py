@@ -95,13 +95,29 @@ async def _closed_grievance(redis_url: str, redis: Redis) -> str:
         await submit(redis, grievance)
         (assigned,) = await eventually(lambda: events_of(redis, grievance.id))
         unit = {"id": assigned["assignee"], "role": "member"}
-        await act(redis, grievance.id, type="add_note", actor=worker,
-                  note=f"也可以打 {PHONES[1]} 或 {PHONES[4]}，身份证 {IDS[1]}")  # fmt: skip
+        await act(
+            redis,
+            grievance.id,
+            type="add_note",
+            actor=worker,
+            note=f"也可以打 {PHONES[1]} 或 {PHONES[4]}，身份证 {IDS[1]}",
+        )
         await act(redis, grievance.id, type="acknowledge", actor=unit)
-        await act(redis, grievance.id, type="resolve", actor=unit,
-                  resolution=f"已联系 {PHONES[2]}（身份证 {IDS[2]}），补发3500元")  # fmt: skip
-        await act(redis, grievance.id, type="feedback", actor=worker, rating=5,
-                  comment=f"满意，我的新号 {PHONES[3]}")  # fmt: skip
+        await act(
+            redis,
+            grievance.id,
+            type="resolve",
+            actor=unit,
+            resolution=f"已联系 {PHONES[2]}（身份证 {IDS[2]}），补发3500元",
+        )
+        await act(
+            redis,
+            grievance.id,
+            type="feedback",
+            actor=worker,
+            rating=5,
+            comment=f"满意，我的新号 {PHONES[3]}",
+        )
 
         async def ended() -> bool:
             return await redis.zscore(KEYS.closed_index, grievance.id) is not None

@@ -175,8 +175,12 @@ async def test_over_long_idempotency_keys_are_refused_on_every_http_door(
     assert (
         await http.post("/v1/grievances", json=grievance_body(), headers=long)
     ).status_code == 422
-    form = {"api_key": "zt-demo-key", "service_code": "sanitation", "address_string": "西湖路1号",
-            "description": "垃圾没人清"}  # fmt: skip
+    form = {
+        "api_key": "zt-demo-key",
+        "service_code": "sanitation",
+        "address_string": "西湖路1号",
+        "description": "垃圾没人清",
+    }
     reply = await http.post(
         "/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "k" * 201}
     )
@@ -216,8 +220,12 @@ async def test_far_deadline_is_422_at_intake(http: httpx.AsyncClient) -> None:
     """extend to year 9999 (any offset) or beyond a year ahead: 422 on new_deadline."""
     gid = (await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)).json()["id"]
     for deadline in FAR:
-        action = {"type": "extend", "actor": {"id": "w-1001", "role": "worker"},
-                  "reason": "需要更多时间", "new_deadline": deadline}  # fmt: skip
+        action = {
+            "type": "extend",
+            "actor": {"id": "w-1001", "role": "worker"},
+            "reason": "需要更多时间",
+            "new_deadline": deadline,
+        }
         reply = await http.post(f"/v1/grievances/{gid}/actions", json=action, headers=AUTH)
         assert reply.status_code == 422, (deadline, reply.text)
         assert reply.json()["detail"][0]["field"] == "new_deadline"
@@ -247,8 +255,14 @@ async def test_router_refuses_far_deadlines_and_notes_past_the_limit(
         await submit(redis, grievance)
         (assigned,) = await eventually(lambda: events_of(redis, grievance.id))
         unit = {"id": assigned["assignee"], "role": "member"}
-        await act(redis, grievance.id, type="extend", actor=unit, reason="需要更多时间",
-                  new_deadline="9999-12-31T23:59:59Z")  # fmt: skip
+        await act(
+            redis,
+            grievance.id,
+            type="extend",
+            actor=unit,
+            reason="需要更多时间",
+            new_deadline="9999-12-31T23:59:59Z",
+        )
         for i in range(MAX_NOTES + 1):
             await act(redis, grievance.id, type="add_note", actor=unit, note=f"第{i}条")
 

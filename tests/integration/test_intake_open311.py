@@ -265,11 +265,13 @@ async def test_list_filters_as_the_spec_defines_them(http: httpx.AsyncClient, re
         return [v["service_request_id"] for v in reply.json()]
 
     assert await listed("service_code=sanitation,safety_hazard") == [
-        filed["safety_hazard"], filed["sanitation"]
-    ]  # fmt: skip
+        filed["safety_hazard"],
+        filed["sanitation"],
+    ]
     assert await listed("service_code=sanitation&service_code=public_facility") == [
-        filed["sanitation"], filed["public_facility"]
-    ]  # fmt: skip
+        filed["sanitation"],
+        filed["public_facility"],
+    ]
     assert await listed("status=closed") == [filed["sanitation"]]
     assert await listed("status=open&service_code=sanitation") == []
     assert len(await listed("status=open,closed&jurisdiction_id=zhitong.cn")) == 3
@@ -282,8 +284,9 @@ async def test_list_filters_as_the_spec_defines_them(http: httpx.AsyncClient, re
     wanted = f"{filed['public_facility']},{tracking.decode()},nope&status=closed"
     # service_request_id overrides every other filter, and keeps the order asked for.
     assert await listed(f"service_request_id={wanted}") == [
-        filed["public_facility"], filed["sanitation"]
-    ]  # fmt: skip
+        filed["public_facility"],
+        filed["sanitation"],
+    ]
 
 
 async def test_list_refuses_what_it_cannot_read_with_400(http: httpx.AsyncClient) -> None:

@@ -68,8 +68,11 @@ async def test_worker_reads_receipt_to_closure_in_chinese(redis: Redis, redis_ur
     assert (
         closed == f"您的诉求（编号 {no}）已结案，感谢您的评价（5 分）。如有新的困难，欢迎随时反映。"
     )
-    rating_ask = next(d for d in rx.deliveries if d["type"] == "grievance.resolved"
-                      and d["data"]["recipient"]["id"] == "worker:w-1001")  # fmt: skip
+    rating_ask = next(
+        d
+        for d in rx.deliveries
+        if d["type"] == "grievance.resolved" and d["data"]["recipient"]["id"] == "worker:w-1001"
+    )
     assert rating_ask["data"]["reply_with"]["path"] == f"/v1/grievances/{gid}/actions"
     assert rating_ask["data"]["reply_with"]["body"]["type"] == "feedback"
     # The rating deadline travels with the request, machine-readable, for the app to show.

@@ -42,9 +42,11 @@ async def test_assigned_event_reaches_worker_and_member(redis: Redis, redis_url:
             await eventually(lambda: _count(rx, 2))
             sent = await eventually(lambda: _sent(redis, 4))
     assert {(r["recipient"], r["channel"]) for r in sent} == {
-        ("worker:w-1001", "log"), ("worker:w-1001", "webhook:demo"),
-        ("m-wang", "log"), ("m-wang", "webhook:demo"),
-    }  # fmt: skip
+        ("worker:w-1001", "log"),
+        ("worker:w-1001", "webhook:demo"),
+        ("m-wang", "log"),
+        ("m-wang", "webhook:demo"),
+    }
     (receipt,) = rx.texts("worker:w-1001")
     assert receipt.startswith(f"您的诉求（编号 {TRACKING_NO}）已收到，已转交党员快递员王师傅，将于")
     (case,) = rx.texts("m-wang")
@@ -215,11 +217,17 @@ async def test_claim_of_a_dead_sender_is_finished_after_its_lease(
             dispatcher = Dispatcher(client, notifier_settings, config, build_channels(config, http))
             dispatcher.lease_ms = 100
             job = Job(
-                job_id="msg_dead", event_id="e9", grievance_id="g1",
-                event_type="grievance.assigned", recipient="worker:w-1001", audience="worker",
+                job_id="msg_dead",
+                event_id="e9",
+                grievance_id="g1",
+                event_type="grievance.assigned",
+                recipient="worker:w-1001",
+                audience="worker",
                 channel=ContactChannel(type="webhook", endpoint="demo"),
-                channel_label="webhook:demo", locale="zh-CN", text="您的诉求已收到",
-            )  # fmt: skip
+                channel_label="webhook:demo",
+                locale="zh-CN",
+                text="您的诉求已收到",
+            )
             assert await dispatcher.claim(job)  # ... and the claiming process dies here
             assert not await dispatcher.claim(job)  # a redelivered event does not send
             retries = RetryLoop(client, notifier_settings, dispatcher)

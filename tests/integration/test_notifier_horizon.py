@@ -116,13 +116,15 @@ async def test_given_up_delivery_is_replayed_exactly_once(redis: Redis, redis_ur
     assert rx.requests == 2
     assert rx.duplicates == 0
     assert sorted(d["data"]["recipient"]["id"] for d in rx.deliveries) == [
-        "u-oversight", "worker:w-1001"
-    ]  # fmt: skip
+        "u-oversight",
+        "worker:w-1001",
+    ]
     assert await redis.xlen(KEYS.dlq) == 0
     replayed = await outcomes(redis, status="replayed")
     assert {r["delivery_id"] for r in replayed} == {
-        worker.record["delivery_id"], notice.record["delivery_id"]
-    }  # fmt: skip
+        worker.record["delivery_id"],
+        notice.record["delivery_id"],
+    }
     delivery_key = KEYS.delivery("e1", "worker:w-1001", "webhook:demo")
     assert await redis.get(delivery_key) == b"sent"
 
@@ -161,10 +163,17 @@ async def test_replay_of_an_aged_out_delivery_is_refused_and_kept(
 ) -> None:
     """A dead letter whose delivery aged out is not replayed and stays for ops to read."""
     record = {
-        "kind": "notification.failed", "event_id": "e7", "grievance_id": "g1",
-        "delivery_id": "msg_gone", "recipient": "worker:w-1001", "channel": "webhook:demo",
-        "status": "failed", "attempts": 9, "error": "HTTP 500", "at": "2026-01-01T00:00:00Z",
-    }  # fmt: skip
+        "kind": "notification.failed",
+        "event_id": "e7",
+        "grievance_id": "g1",
+        "delivery_id": "msg_gone",
+        "recipient": "worker:w-1001",
+        "channel": "webhook:demo",
+        "status": "failed",
+        "attempts": 9,
+        "error": "HTTP 500",
+        "at": "2026-01-01T00:00:00Z",
+    }
     entry_id = as_text(await redis.xadd(KEYS.dlq, codec.fields(record)))
     result = await zhitong_async("dlq", "replay", entry_id, redis_url=redis_url)
     assert result.exit_code == 1
@@ -223,10 +232,17 @@ async def test_fast_send_is_recorded_while_a_slow_one_is_in_flight(
 def _job(job_id: str, endpoint: str) -> Job:
     channel = ContactChannel(type="webhook", endpoint=endpoint)
     return Job(
-        job_id=job_id, event_id="e5", grievance_id="g1", event_type="grievance.assigned",
-        recipient="worker:w-1001", audience="worker", channel=channel,
-        channel_label=f"webhook:{endpoint}", locale="zh-CN", text="您的诉求已收到",
-    )  # fmt: skip
+        job_id=job_id,
+        event_id="e5",
+        grievance_id="g1",
+        event_type="grievance.assigned",
+        recipient="worker:w-1001",
+        audience="worker",
+        channel=channel,
+        channel_label=f"webhook:{endpoint}",
+        locale="zh-CN",
+        text="您的诉求已收到",
+    )
 
 
 async def _api(

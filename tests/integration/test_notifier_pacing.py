@@ -84,9 +84,13 @@ async def notifier(
 def refused_event(n: int) -> dict[str, Any]:
     """Return the n-th action.refused event for the worker of g1 (a repeatable refusal)."""
     return assigned_event(
-        f"r{n}", type="action.refused", seq=n + 1, actor={"id": "w-1001", "role": "worker"},
-        reason="not_allowed", data={"refused_action": "acknowledge"},
-    )  # fmt: skip
+        f"r{n}",
+        type="action.refused",
+        seq=n + 1,
+        actor={"id": "w-1001", "role": "worker"},
+        reason="not_allowed",
+        data={"refused_action": "acknowledge"},
+    )
 
 
 async def all_sent(redis: Redis, n: int, **match: Any) -> list[dict[str, Any]]:
@@ -119,8 +123,10 @@ async def test_quiet_hours_hold_until_seven_then_one_digest(redis: Redis, redis_
         await seed_grievance(redis)
         async with notifier(redis, redis_url, paced(f"{url}/hooks", quiet_hours=NIGHT), clock):
             await publish(redis, assigned_event("e1", assignee="m-li"))
-            await publish(redis, assigned_event("e2", type="grievance.acknowledged", seq=2,
-                                                state="acknowledged"))  # fmt: skip
+            await publish(
+                redis,
+                assigned_event("e2", type="grievance.acknowledged", seq=2, state="acknowledged"),
+            )
             # worker (log + webhook) × 2 events, 李师傅 (log) × 1
             held = await eventually(lambda: _records(redis, 5, status="held"))
             assert rx.deliveries == []
@@ -214,10 +220,14 @@ async def test_digest_is_sent_once_with_two_replicas_and_a_crash(
         async with httpx.AsyncClient() as http:
             channels = build_channels(config, http)
             pacers = [Pacer(c, notifier_settings, config, clock) for c in (a, b)]
-            one, two = (Dispatcher(c, notifier_settings, config, channels, pacer=p)
-                        for c, p in zip((a, b), pacers, strict=True))  # fmt: skip
-            loops = [DigestLoop(p, notifier_settings, d.attempt_many, d.lease_ms)
-                     for p, d in zip(pacers, (one, two), strict=True)]  # fmt: skip
+            one, two = (
+                Dispatcher(c, notifier_settings, config, channels, pacer=p)
+                for c, p in zip((a, b), pacers, strict=True)
+            )
+            loops = [
+                DigestLoop(p, notifier_settings, d.attempt_many, d.lease_ms)
+                for p, d in zip(pacers, (one, two), strict=True)
+            ]
             jobs = [_job(f"e{n}") for n in range(3)]
             for job in jobs:
                 assert await one.claim(job)
@@ -272,8 +282,20 @@ async def test_hold_script_rate_rule_matches_the_python_rule(redis: Redis, sent:
         KEYS.sent_log(bucket),
         KEYS.deliveries,
     ]
-    args = [job.job_id, job.model_dump_json(), now, 0, 1, limit, window, 1, bucket,
-            '{"status": "held"}', 60, 1000]  # fmt: skip
+    args = [
+        job.job_id,
+        job.model_dump_json(),
+        now,
+        0,
+        1,
+        limit,
+        window,
+        1,
+        bucket,
+        '{"status": "held"}',
+        60,
+        1000,
+    ]
     result = await Scripts(redis).call("notify_hold", keys, args)
     frees = window_frees_at(sent, now, limit, window)
     if frees is None:
@@ -285,11 +307,19 @@ async def test_hold_script_rate_rule_matches_the_python_rule(redis: Redis, sent:
 
 def _job(event_id: str) -> Job:
     return Job(
-        job_id=f"msg_{event_id}", event_id=event_id, grievance_id="g1",
-        event_type="grievance.assigned", tracking_no=TRACKING_NO, recipient=WORKER,
-        audience="worker", channel=ContactChannel(type="webhook", endpoint="demo"),
-        channel_label="webhook:demo", locale="zh-CN", text=f"消息 {event_id}", urgency="normal",
-    )  # fmt: skip
+        job_id=f"msg_{event_id}",
+        event_id=event_id,
+        grievance_id="g1",
+        event_type="grievance.assigned",
+        tracking_no=TRACKING_NO,
+        recipient=WORKER,
+        audience="worker",
+        channel=ContactChannel(type="webhook", endpoint="demo"),
+        channel_label="webhook:demo",
+        locale="zh-CN",
+        text=f"消息 {event_id}",
+        urgency="normal",
+    )
 
 
 async def _records(redis: Redis, n: int, **match: Any) -> list[dict[str, Any]]:

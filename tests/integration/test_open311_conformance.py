@@ -114,8 +114,9 @@ async def test_georeport_client_reads_and_follows_reports(endpoint: str, fmt: st
     results.append(("get_service_list", f"{len(services)} services"))
 
     definition = await call(client.get_service_definition, "public_facility")
-    attributes = as_list(definition["attributes"]["attribute"] if fmt == "xml" else
-                         definition["attributes"])  # fmt: skip
+    attributes = as_list(
+        definition["attributes"]["attribute"] if fmt == "xml" else definition["attributes"]
+    )
     assert [a["code"] for a in attributes] == ["where_exactly", "photo_url"]
     empty = await call(client.get_service_definition, "wages")
     assert not empty["attributes"]
@@ -157,8 +158,11 @@ async def test_georeport_client_reads_and_follows_reports(endpoint: str, fmt: st
     assert assigned["status_notes"] == "已转交承办单位 Passed to the responsible unit"
     assert W3C.fullmatch(assigned["expected_datetime"])
     async with httpx.AsyncClient(base_url=endpoint.removesuffix("/open311/v2")) as http:
-        action = {"type": "resolve", "actor": {"id": "u-liangxin", "role": "member"},
-                  "resolution": "路灯已修好"}  # fmt: skip
+        action = {
+            "type": "resolve",
+            "actor": {"id": "u-liangxin", "role": "member"},
+            "resolution": "路灯已修好",
+        }
         reply = await http.post(f"/v1/grievances/{gid}/actions", json=action, headers=FALLBACK_AUTH)
         assert reply.status_code == 202
 

@@ -65,9 +65,12 @@ async def store_grievances(
 ) -> list[str]:
     """Store ``count`` grievances filed from ``age`` ago back, newest first; index Open311's."""
     intake = Intake(
-        redis, Scripts(redis), KEYS, load_rules(),
+        redis,
+        Scripts(redis),
+        KEYS,
+        load_rules(),
         CivicIndex(redis, KEYS, load_config(ROOT / "config" / "demo.yaml").civic_duplicates),
-    )  # fmt: skip
+    )
     body = _body(channel, category)
     start = (start or datetime.now(UTC)) - age
     ids: list[str] = []
@@ -151,9 +154,14 @@ async def test_filtered_pages_merge_services_in_time_order(
     apart, now = timedelta(milliseconds=2), datetime.now(UTC)
     facility = await store_grievances(redis, 450, channel=Channel.OPEN311, apart=apart, start=now)
     sanitation = await store_grievances(
-        redis, 450, channel=Channel.OPEN311, apart=apart, age=timedelta(milliseconds=1),
-        category="sanitation", start=now,
-    )  # fmt: skip
+        redis,
+        450,
+        channel=Channel.OPEN311,
+        apart=apart,
+        age=timedelta(milliseconds=1),
+        category="sanitation",
+        start=now,
+    )
     newest_first = [gid for pair in zip(facility, sanitation, strict=True) for gid in pair]
     closed = newest_first[::3]
     async with redis.pipeline(transaction=False) as pipe:

@@ -218,8 +218,9 @@ async def test_open311_view_is_masked_rounded_and_in_plain_words(
     filed = await stack.post("/open311/v2/requests.json", data=open311_form())
     request_id = filed.json()[0]["service_request_id"]
     await assigned(stack, request_id)
-    refused = await act(stack, request_id, FALLBACK_AUTH, "request_info", id="u-liangxin",
-                        role="member")  # fmt: skip
+    refused = await act(
+        stack, request_id, FALLBACK_AUTH, "request_info", id="u-liangxin", role="member"
+    )
     assert refused.status_code == 202
 
     async def refusal_recorded() -> bool:
@@ -241,18 +242,31 @@ async def test_open311_view_is_masked_rounded_and_in_plain_words(
 # --- the property: no key changes a grievance it may not act on ---------------------------
 
 KEY_AUTH = {
-    "demo-app": AUTH, "other-app": OTHER_AUTH, "m-wang": MEMBER_AUTH, "b-zto-east": BRANCH_AUTH,
-    "c-express": COMMITTEE_AUTH, "u-liangxin": FALLBACK_AUTH, "oversight": OVERSIGHT_AUTH,
-}  # fmt: skip
+    "demo-app": AUTH,
+    "other-app": OTHER_AUTH,
+    "m-wang": MEMBER_AUTH,
+    "b-zto-east": BRANCH_AUTH,
+    "c-express": COMMITTEE_AUTH,
+    "u-liangxin": FALLBACK_AUTH,
+    "oversight": OVERSIGHT_AUTH,
+}
 SUBTREE = {
     "m-wang": {"m-wang"},
     "b-zto-east": {"b-zto-east", "m-wang", "m-li"},
     "c-express": {"c-express", "b-zto-east", "m-wang", "m-li", "b-express-west", "m-zhao"},
     "u-liangxin": {"u-liangxin"},
 }
-ROLES = {"m-wang": "member", "m-li": "member", "m-zhao": "member", "b-zto-east": "branch",
-         "b-express-west": "branch", "c-express": "committee", "c-transport": "committee",
-         "m-truck-chen": "member", "u-oversight": "oversight"}  # fmt: skip
+ROLES = {
+    "m-wang": "member",
+    "m-li": "member",
+    "m-zhao": "member",
+    "b-zto-east": "branch",
+    "b-express-west": "branch",
+    "c-express": "committee",
+    "c-transport": "committee",
+    "m-truck-chen": "member",
+    "u-oversight": "oversight",
+}
 # (app, worker, chain) of each grievance the property acts on; the chain is written as the
 # router's assign step would, so that unit keys have something to read.
 GRIEVANCES = {
@@ -261,8 +275,16 @@ GRIEVANCES = {
     "b-west": ("other-app", "w-c", ("m-zhao", "b-express-west", "c-express")),
 }
 WORKER_KINDS = {"feedback", "withdraw", "worker_reply", "add_note"}
-ACTIONS = ["acknowledge", "resolve", "escalate", "add_note", "feedback", "withdraw",
-           "worker_reply", "extend"]  # fmt: skip
+ACTIONS = [
+    "acknowledge",
+    "resolve",
+    "escalate",
+    "add_note",
+    "feedback",
+    "withdraw",
+    "worker_reply",
+    "extend",
+]
 
 
 def may_act(key: str, grievance: str, kind: str, actor_id: str, role: str) -> bool:
@@ -298,15 +320,21 @@ def fixture_sync_stack(redis_url: str) -> Iterator[tuple[TestClient, dict[str, s
             reply = client.post("/v1/grievances", json=body, headers=KEY_AUTH[app_name])
             gid = reply.json()["id"]
             links = {f"c{t}u": unit for t, unit in enumerate(chain, start=1)}
-            redis.hset(KEYS.grievance(gid), mapping={
-                **links, "assignee": chain[0], "tier": "1", "state": "assigned"})  # fmt: skip
+            redis.hset(
+                KEYS.grievance(gid),
+                mapping={**links, "assignee": chain[0], "tier": "1", "state": "assigned"},
+            )
             ids[name] = gid
         yield client, ids
     redis.close()
 
 
-@settings(max_examples=300, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     attempt=st.tuples(
         st.sampled_from(sorted(KEY_AUTH)),

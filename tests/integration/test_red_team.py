@@ -43,8 +43,14 @@ NUMBERS = (
     "110105491231002",
 )
 PII_TEXT = "联系我：" + "，".join(NUMBERS) + "，或 zhang.wei@example.cn"
-WORKER = {"id": "w-red-1", "name": "张伟", "phone": "139 1234 5601", "industry": "express_delivery",
-          "platform": "中通", "region": "城东区"}  # fmt: skip
+WORKER = {
+    "id": "w-red-1",
+    "name": "张伟",
+    "phone": "139 1234 5601",
+    "industry": "express_delivery",
+    "platform": "中通",
+    "region": "城东区",
+}
 BOMB = "[" * 10_000 + "]" * 10_000
 
 
@@ -127,8 +133,10 @@ async def test_red_team_inputs_get_no_5xx_and_leave_no_key_or_number_in_any_log(
     """Hostile HTTP bodies, actions and stream entries: all < 500; logs hold no key or number."""
     config = log_only_config(tmp_path / "config.yaml")
     env = {"ZHITONG_RECLAIM_IDLE_MS": "1000", "ZHITONG_POLL_MS": "20"}
-    procs = [ServiceProcess(name, redis_url, config, tmp_path, consumer=f"{name}-red", env=env)
-             for name in ("intake", "router", "notifier")]  # fmt: skip
+    procs = [
+        ServiceProcess(name, redis_url, config, tmp_path, consumer=f"{name}-red", env=env)
+        for name in ("intake", "router", "notifier")
+    ]
     statuses: list[tuple[int, str]] = []
     try:
         for proc in procs:
@@ -141,17 +149,27 @@ async def test_red_team_inputs_get_no_5xx_and_leave_no_key_or_number_in_any_log(
             gid = good.json()["id"]
             for action in _hostile_actions(WORKER["id"]):
                 reply = await client.post(
-                    f"/v1/grievances/{gid}/actions", content=json.dumps(action),
+                    f"/v1/grievances/{gid}/actions",
+                    content=json.dumps(action),
                     headers={**AUTH, "Content-Type": "application/json"},
-                )  # fmt: skip
+                )
                 statuses.append((reply.status_code, f"action {action['type']}"))
             await redis.xadd(KEYS.intake, {"payload": BOMB})
             await redis.xadd(KEYS.intake, codec.fields({**_grievance(), "source": "a:b"}))
             await redis.xadd(KEYS.actions, {"payload": BOMB})
-            await redis.xadd(KEYS.actions, codec.fields({
-                "type": "extend", "actor": {"id": "m-1", "role": "member"}, "reason": PII_TEXT,
-                "new_deadline": "9999-12-31T23:59:59Z", "action_id": "red-1", "grievance_id": gid,
-            }))  # fmt: skip
+            await redis.xadd(
+                KEYS.actions,
+                codec.fields(
+                    {
+                        "type": "extend",
+                        "actor": {"id": "m-1", "role": "member"},
+                        "reason": PII_TEXT,
+                        "new_deadline": "9999-12-31T23:59:59Z",
+                        "action_id": "red-1",
+                        "grievance_id": gid,
+                    }
+                ),
+            )
             reply = await client.get(f"/v1/grievances/{gid}", headers=AUTH)
             statuses.append((reply.status_code, "read"))
 

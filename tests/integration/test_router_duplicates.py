@@ -52,8 +52,11 @@ async def test_duplicate_hears_the_original_resolution(redis_url: str, redis: Re
         await act(redis, original, type="resolve", actor=assignee, resolution="水管已修复")
         types = await _types(redis, duplicate, "grievance.closed")
     assert types == [
-        "grievance.duplicate_linked", "action.refused", "grievance.resolved", "grievance.closed",
-    ]  # fmt: skip
+        "grievance.duplicate_linked",
+        "action.refused",
+        "grievance.resolved",
+        "grievance.closed",
+    ]
     events = await events_of(redis, duplicate)
     assert events[0]["data"]["duplicate_of"] == original
     assert events[2]["data"]["resolution"] == "水管已修复"

@@ -60,8 +60,9 @@ async def test_a_timer_escalating_during_a_reassign_makes_it_decide_again(redis:
         return await commit(commits)
 
     engine._commit = escalate_first  # type: ignore[method-assign]
-    reassign = _action(gid, 1, type="reassign", actor={"id": "b-zto-east", "role": "branch"},
-                       assignee="m-li")  # fmt: skip
+    reassign = _action(
+        gid, 1, type="reassign", actor={"id": "b-zto-east", "role": "branch"}, assignee="m-li"
+    )
     outcome = await engine.act(reassign)
     record = await state_of(redis, gid)
     assert raced

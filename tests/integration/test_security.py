@@ -33,10 +33,16 @@ ROOT = Path(__file__).resolve().parents[2]
 HEALTH = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 # GeoReport v2 reads are public by that standard (Open311 reports only, masked); see
 # tests/integration/test_principals.py.
-PUBLIC = {*(("GET", f"/open311/v2/{path}.{fmt}") for fmt in ("json", "xml") for path in
-            ("services", "services/{service_code}", "requests", "requests/{request_id}")),
-          # The status page and its script hold no data; /console/data needs "read".
-          ("GET", "/console"), ("GET", "/console/static/{name}")}  # fmt: skip
+PUBLIC = {
+    *(
+        ("GET", f"/open311/v2/{path}.{fmt}")
+        for fmt in ("json", "xml")
+        for path in ("services", "services/{service_code}", "requests", "requests/{request_id}")
+    ),
+    # The status page and its script hold no data; /console/data needs "read".
+    ("GET", "/console"),
+    ("GET", "/console/static/{name}"),
+}
 # The scope each route needs.  A new route fails the test until it is added here.
 SCOPES = {
     ("POST", "/v1/grievances"): "submit",
@@ -51,8 +57,14 @@ SCOPED_KEYS = {scope: f"zt-only-{scope}" for scope in ("submit", "act", "read")}
 # Only app keys submit; the read-only key is an oversight key, so that it passes the
 # oversight-only routes (stats, console) too.
 HOLDERS = {"submit": "app", "act": "app", "read": "oversight"}
-WORKER = {"id": "w-pii-1", "name": "张伟", "phone": "13912345678",
-          "industry": "express_delivery", "platform": "中通", "region": "城东区"}  # fmt: skip
+WORKER = {
+    "id": "w-pii-1",
+    "name": "张伟",
+    "phone": "13912345678",
+    "industry": "express_delivery",
+    "platform": "中通",
+    "region": "城东区",
+}
 SECRETS = ("13912345678", "11010519491231002X", "张伟")
 # The name is only in worker.name: free text is not searched for names (see the report).
 DESCRIPTION = "我的电话13912345678，身份证11010519491231002X，小区物业不让快递员进"
@@ -209,10 +221,16 @@ async def test_no_log_line_holds_the_workers_name_phone_or_id_number(
     """Submit, act, reject, notify with a worker's PII: no service log line holds any of it."""
     config = log_only_config(tmp_path / "config.yaml")
     procs = [
-        ServiceProcess(name, redis_url, config, tmp_path, consumer=f"{name}-pii",
-                       env={"ZHITONG_RECLAIM_IDLE_MS": "1000", "ZHITONG_POLL_MS": "20"})
+        ServiceProcess(
+            name,
+            redis_url,
+            config,
+            tmp_path,
+            consumer=f"{name}-pii",
+            env={"ZHITONG_RECLAIM_IDLE_MS": "1000", "ZHITONG_POLL_MS": "20"},
+        )
         for name in ("intake", "router", "notifier")
-    ]  # fmt: skip
+    ]
     try:
         for proc in procs:
             proc.start()
@@ -226,8 +244,11 @@ async def test_no_log_line_holds_the_workers_name_phone_or_id_number(
             bad = {**stream_body, "worker": {**WORKER, "industry": "张伟 13912345678"}}
             await redis.xadd(KEYS.intake, codec.fields(bad))
             await redis.xadd(KEYS.intake, {"payload": "张伟 13912345678 11010519491231002X"})
-            note = {"type": "add_note", "actor": {"id": WORKER["id"], "role": "worker"},
-                    "note": DESCRIPTION}  # fmt: skip
+            note = {
+                "type": "add_note",
+                "actor": {"id": WORKER["id"], "role": "worker"},
+                "note": DESCRIPTION,
+            }
             await client.post(f"/v1/grievances/{gid}/actions", json=note)
             refused = {"type": "acknowledge", "actor": {"id": "m-13912345678", "role": "member"}}
             await client.post(f"/v1/grievances/{gid}/actions", json=refused)

@@ -53,8 +53,13 @@ async def test_worker_story_from_receipt_through_reopen_to_closure(
             await eventually(lambda: _event(redis, gid, "grievance.reopened"))
             committee = {"id": "c-express", "role": "committee"}
             await act(redis, gid, type="acknowledge", actor=committee)
-            await act(redis, gid, type="resolve", actor=committee,
-                      resolution="联席会议协调交警与街道，已为快递车辆设置临时通道")  # fmt: skip
+            await act(
+                redis,
+                gid,
+                type="resolve",
+                actor=committee,
+                resolution="联席会议协调交警与街道，已为快递车辆设置临时通道",
+            )
             await eventually(lambda: _event(redis, gid, "grievance.feedback_requested", 2))
             await act(redis, gid, type="feedback", actor=WORKER, rating=5)
             texts = await eventually(lambda: _texts(rx, 8), timeout=15)

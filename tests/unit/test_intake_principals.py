@@ -38,11 +38,18 @@ SUBTREE = {
     "c-express": {"c-express", "b-zto-east", "m-wang", "m-li", "b-express-west", "m-zhao"},
 }
 ROLE_OF = {
-    "m-wang": Role.MEMBER, "m-li": Role.MEMBER, "m-zhao": Role.MEMBER,
-    "m-truck-chen": Role.MEMBER, "b-zto-east": Role.BRANCH, "b-express-west": Role.BRANCH,
-    "b-drivers-home": Role.BRANCH, "c-express": Role.COMMITTEE, "c-transport": Role.COMMITTEE,
-    "d-hrss": Role.DEPARTMENT, "u-oversight": Role.OVERSIGHT,
-}  # fmt: skip
+    "m-wang": Role.MEMBER,
+    "m-li": Role.MEMBER,
+    "m-zhao": Role.MEMBER,
+    "m-truck-chen": Role.MEMBER,
+    "b-zto-east": Role.BRANCH,
+    "b-express-west": Role.BRANCH,
+    "b-drivers-home": Role.BRANCH,
+    "c-express": Role.COMMITTEE,
+    "c-transport": Role.COMMITTEE,
+    "d-hrss": Role.DEPARTMENT,
+    "u-oversight": Role.OVERSIGHT,
+}
 
 
 def actor(actor_id: str, role: Role) -> Actor:

@@ -23,11 +23,20 @@ SECRET = "whsec_ZGVtby1zZWNyZXQtZm9yLXpoaXRvbmctd2ViaG9va3M="
 def job(channel: ContactChannel, address: str | None = None) -> Job:
     """Return a job for the worker's receipt over ``channel``."""
     return Job(
-        job_id="msg_1", event_id="e1", grievance_id="g1", event_type="grievance.assigned",
-        tracking_no="ZT-1", recipient="worker:w-1", audience="worker", channel=channel,
-        channel_label=channel_label(channel), address=address, locale="zh-CN",
-        text="您的诉求已收到", data={"at": "2026-11-23T06:00:00+00:00", "seq": 1},
-    )  # fmt: skip
+        job_id="msg_1",
+        event_id="e1",
+        grievance_id="g1",
+        event_type="grievance.assigned",
+        tracking_no="ZT-1",
+        recipient="worker:w-1",
+        audience="worker",
+        channel=channel,
+        channel_label=channel_label(channel),
+        address=address,
+        locale="zh-CN",
+        text="您的诉求已收到",
+        data={"at": "2026-11-23T06:00:00+00:00", "seq": 1},
+    )
 
 
 def transport(status: int, seen: list[httpx.Request]) -> httpx.MockTransport:
@@ -54,9 +63,10 @@ async def test_webhook_is_signed_and_carries_the_text() -> None:
     assert request.headers["webhook-id"] == "msg_1"
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (408, True),
-                                                   (429, True), (400, False), (404, False),
-                                                   (410, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(500, True), (503, True), (408, True), (429, True), (400, False), (404, False), (410, False)],
+)
 async def test_status_decides_whether_to_retry(status: int, retryable: bool) -> None:
     """5xx, 408 and 429 are retried; other 4xx fail at once."""
     async with httpx.AsyncClient(transport=transport(status, [])) as http:

@@ -38,12 +38,20 @@ def local(hour: int, minute: int = 0, day: int = 24, zone: ZoneInfo = SHANGHAI) 
 def job(i: int = 0, **fields: object) -> Job:
     """Return a first-attempt event job for worker w-1 on the log channel."""
     values: dict[str, object] = {
-        "job_id": f"msg_{i}", "event_id": f"e{i}", "grievance_id": "g1",
-        "event_type": "action.refused", "tracking_no": "ZT-251124-AAAA", "recipient": "worker:w-1",
-        "audience": "actor", "channel": ContactChannel(type="log"), "channel_label": "log",
-        "locale": "zh-CN", "text": "您的“受理”未被执行。", "urgency": "normal",
+        "job_id": f"msg_{i}",
+        "event_id": f"e{i}",
+        "grievance_id": "g1",
+        "event_type": "action.refused",
+        "tracking_no": "ZT-251124-AAAA",
+        "recipient": "worker:w-1",
+        "audience": "actor",
+        "channel": ContactChannel(type="log"),
+        "channel_label": "log",
+        "locale": "zh-CN",
+        "text": "您的“受理”未被执行。",
+        "urgency": "normal",
         **fields,
-    }  # fmt: skip
+    }
     return Job.model_validate(values)
 
 
@@ -150,8 +158,11 @@ def test_a_critical_message_passes_quiet_hours_but_still_counts() -> None:
     counted = plan(job(urgency="critical"), Pace(NIGHT, rate), local(3))
     assert counted is not None
     assert (counted.quiet_until_ms, counted.join, counted.limit, counted.enforce) == (
-        0, False, 5, True,
-    )  # fmt: skip
+        0,
+        False,
+        5,
+        True,
+    )
     normal = plan(job(), Pace(NIGHT, rate), local(3))
     assert normal is not None
     assert normal.quiet_until_ms == to_ms(local(7))
@@ -169,11 +180,15 @@ def test_digest_id_is_derived_from_what_it_covers() -> None:
 def test_quiet_hours_digest_lists_each_message_with_its_tracking_number() -> None:
     """A zh-CN digest names the quiet period and one line per grievance with its number."""
     held = [
-        Held(job(1, tracking_no="ZT-1", event_type="grievance.assigned", text="已收到"),
-             "quiet_hours"),
-        Held(job(2, tracking_no="ZT-2", event_type="grievance.resolved", text="已办结"),
-             "quiet_hours"),
-    ]  # fmt: skip
+        Held(
+            job(1, tracking_no="ZT-1", event_type="grievance.assigned", text="已收到"),
+            "quiet_hours",
+        ),
+        Held(
+            job(2, tracking_no="ZT-2", event_type="grievance.resolved", text="已办结"),
+            "quiet_hours",
+        ),
+    ]
     digest = digest_job("worker:w-1|log", held, local(7), Pace(NIGHT))
     assert digest.text.splitlines() == [
         "免打扰时段（22:00–07:00）内为您暂存了 2 条通知，汇总如下：",

@@ -21,18 +21,28 @@ def fixture_directory() -> Directory:
 
 
 GRIEVANCE = GrievanceView(
-    worker_id="w-1001", worker_name="刘小哥", worker_phone="13800138000", locale="en",
-    tracking_no="ZT-261123-7K3F9QX2", category="wages", urgency="normal",
-)  # fmt: skip
+    worker_id="w-1001",
+    worker_name="刘小哥",
+    worker_phone="13800138000",
+    locale="en",
+    tracking_no="ZT-261123-7K3F9QX2",
+    category="wages",
+    urgency="normal",
+)
 
 
 def event(kind: EventType, **fields: Any) -> Event:
     """Return an event of ``kind`` with sensible defaults."""
     base: dict[str, Any] = {
-        "event_id": "e1", "grievance_id": "g1", "seq": 1, "type": kind,
-        "at": datetime(2026, 11, 23, 6, 0, tzinfo=UTC), "state": "assigned", "tier": 1,
+        "event_id": "e1",
+        "grievance_id": "g1",
+        "seq": 1,
+        "type": kind,
+        "at": datetime(2026, 11, 23, 6, 0, tzinfo=UTC),
+        "state": "assigned",
+        "tier": 1,
         "assignee": "m-wang",
-    }  # fmt: skip
+    }
     return Event.model_validate(base | fields)
 
 
@@ -91,8 +101,10 @@ def test_referral_reaches_each_department(directory: Directory) -> None:
         EventType.REFERRED, assignee="c-express", data={"departments": ["d-hrss", "d-union"]}
     )
     assert [r.id for r in recipients(ev, GRIEVANCE, directory)] == [
-        "worker:w-1001", "d-hrss", "d-union",
-    ]  # fmt: skip
+        "worker:w-1001",
+        "d-hrss",
+        "d-union",
+    ]
 
 
 def test_refused_worker_action_goes_back_to_the_worker(directory: Directory) -> None:
@@ -127,8 +139,11 @@ def test_view_reads_a_stored_document() -> None:
         {"worker": {"id": "w9", "name": "赵"}, "anonymous": True, "locale": "zh-CN"}
     )
     assert (view.worker_id, view.worker_name, view.anonymous, view.locale) == (
-        "w9", "赵", True, "zh-CN",
-    )  # fmt: skip
+        "w9",
+        "赵",
+        True,
+        "zh-CN",
+    )
 
 
 def test_first_feedback_request_is_folded_into_the_resolution(directory: Directory) -> None:

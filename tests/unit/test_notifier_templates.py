@@ -21,16 +21,26 @@ from shared.events import Event, EventType
 ROOT = Path(__file__).resolve().parents[2]
 DIRECTORY = Directory.from_config(load_config(ROOT / "config" / "demo.yaml"))
 GRIEVANCE = GrievanceView(
-    worker_id="w-1001", worker_name="刘小哥", worker_phone="13800138000",
-    tracking_no="ZT-261123-7K3F9QX2", category="road_access", urgency="high",
+    worker_id="w-1001",
+    worker_name="刘小哥",
+    worker_phone="13800138000",
+    tracking_no="ZT-261123-7K3F9QX2",
+    category="road_access",
+    urgency="high",
     title="小区不让快递车进入",
-)  # fmt: skip
+)
 FULL_DATA: dict[str, Any] = {
-    "note": "请提供被拦时间和小区名称", "resolution": "已与物业协商，开放快递通道",
-    "rating": 2, "comment": "还是进不去", "departments": ["d-traffic-police", "d-street-office"],
-    "new_deadline": "2026-11-30T10:00:00Z", "warning_for": "ack", "reminder": True,
-    "duplicate_of": "ZT-261122-AAAA1111", "refused_action": "resolve",
-}  # fmt: skip
+    "note": "请提供被拦时间和小区名称",
+    "resolution": "已与物业协商，开放快递通道",
+    "rating": 2,
+    "comment": "还是进不去",
+    "departments": ["d-traffic-police", "d-street-office"],
+    "new_deadline": "2026-11-30T10:00:00Z",
+    "warning_for": "ack",
+    "reminder": True,
+    "duplicate_of": "ZT-261122-AAAA1111",
+    "refused_action": "resolve",
+}
 # A word right after a sentence's or clause's end: two sentences run together.
 RUN_ON = re.compile(r"[.!?;:,)][A-Za-z]")
 
@@ -38,15 +48,22 @@ RUN_ON = re.compile(r"[.!?;:,)][A-Za-z]")
 def event(kind: EventType, **fields: Any) -> Event:
     """Return an event of ``kind``: assigned to 王师傅 with both deadlines."""
     base: dict[str, Any] = {
-        "event_id": "e1", "grievance_id": "g1", "seq": 1, "type": kind,
-        "at": datetime(2026, 11, 23, 6, 0, tzinfo=UTC), "state": "assigned", "tier": 1,
-        "assignee": "m-wang", "previous_assignee": "m-li",
+        "event_id": "e1",
+        "grievance_id": "g1",
+        "seq": 1,
+        "type": kind,
+        "at": datetime(2026, 11, 23, 6, 0, tzinfo=UTC),
+        "state": "assigned",
+        "tier": 1,
+        "assignee": "m-wang",
+        "previous_assignee": "m-li",
         "ack_due_at": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         "resolve_due_at": datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
         "feedback_closes_at": datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
-        "reason": "超时未响应", "actor": {"id": "w-1001", "role": "worker"},
+        "reason": "超时未响应",
+        "actor": {"id": "w-1001", "role": "worker"},
         "tracking_no": "ZT-261123-7K3F9QX2",
-    }  # fmt: skip
+    }
     return Event.model_validate(base | fields)
 
 
@@ -80,8 +97,14 @@ def test_every_event_and_audience_renders(kind: EventType, audience: Audience, l
 
 def test_failure_notice_renders_in_both_locales() -> None:
     """Oversight's notification-failed notice renders in zh-CN and English."""
-    ctx = {"tracking_no": "ZT-1", "event_type": "grievance.assigned", "failed_recipient": "m-wang",
-           "channel": "webhook:demo", "attempts": 6, "error": "HTTP 503"}  # fmt: skip
+    ctx = {
+        "tracking_no": "ZT-1",
+        "event_type": "grievance.assigned",
+        "failed_recipient": "m-wang",
+        "channel": "webhook:demo",
+        "attempts": 6,
+        "error": "HTTP 503",
+    }
     assert "通知未能送达m-wang" in render_named("notification_failed", "oversight", "zh-CN", ctx)
     assert "could not reach m-wang" in render_named("notification_failed", "oversight", "en", ctx)
 

@@ -25,8 +25,9 @@ def test_window_defaults_to_the_last_90_days_and_90_from_one_end() -> None:
     assert window(None, None, NOW) == (_ms(NOW - timedelta(days=90)), _ms(NOW))
     start = datetime(2026, 1, 1, tzinfo=UTC)
     assert window("2026-01-01T00:00:00Z", None, NOW) == (
-        _ms(start), _ms(start + timedelta(days=90))
-    )  # fmt: skip
+        _ms(start),
+        _ms(start + timedelta(days=90)),
+    )
     first, _ = window(None, "2026-04-01T08:00:00+08:00", NOW)
     assert first == _ms(datetime(2026, 4, 1, tzinfo=UTC) - timedelta(days=90))
 

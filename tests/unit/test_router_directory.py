@@ -21,12 +21,17 @@ def fixture_config() -> Config:
 
 def _grievance(**worker: object) -> Grievance:
     return Grievance(
-        id="g1", tracking_no="ZT-1", source="t", channel="http",
-        submitted_at=datetime.now(UTC), worker=Worker(id="w", **worker),
-        category=Category.WAGES, urgency=Urgency.NORMAL,
+        id="g1",
+        tracking_no="ZT-1",
+        source="t",
+        channel="http",
+        submitted_at=datetime.now(UTC),
+        worker=Worker(id="w", **worker),
+        category=Category.WAGES,
+        urgency=Urgency.NORMAL,
         classification=Classification(category_reason="x", urgency_reason="x"),
         description="拖欠工资",
-    )  # fmt: skip
+    )
 
 
 def test_branch_by_platform_and_region(config: Config) -> None:
@@ -114,5 +119,6 @@ def test_route_refuses_a_repeated_unit() -> None:
 def test_departments_for_category(config: Config) -> None:
     """The committee refers road access to traffic police and the street office."""
     assert directory.departments_for(config, "c-express", Category.ROAD_ACCESS) == [
-        "d-traffic-police", "d-street-office",
-    ]  # fmt: skip
+        "d-traffic-police",
+        "d-street-office",
+    ]

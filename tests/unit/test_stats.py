@@ -53,8 +53,13 @@ def test_per_unit_and_tier() -> None:
 
 def test_passed_ack_deadline_counts_as_a_missed_response() -> None:
     """A grievance never acknowledged whose ack deadline passed is a miss before any timer."""
-    late = {"state": "assigned", "tier": "1", "assignee": "m-li", "submitted_at": "0",
-            "ack_due": str(100 * S)}  # fmt: skip
+    late = {
+        "state": "assigned",
+        "tier": "1",
+        "assignee": "m-li",
+        "submitted_at": "0",
+        "ack_due": str(100 * S),
+    }
     assert summarise([late], now_ms=50 * S)["overall"]["response_rate"] is None
     assert summarise([late], now_ms=150 * S)["overall"]["response_rate"] == 0.0
 

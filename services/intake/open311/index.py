@@ -102,9 +102,15 @@ class PublicReports:
                 async with self.client.pipeline(transaction=False) as pipe:
                     for key in empty:
                         pipe.zrange(
-                            key, query.end_ms, query.start_ms, desc=True, byscore=True,
-                            offset=offsets[key], num=chunk, withscores=True,
-                        )  # fmt: skip
+                            key,
+                            query.end_ms,
+                            query.start_ms,
+                            desc=True,
+                            byscore=True,
+                            offset=offsets[key],
+                            num=chunk,
+                            withscores=True,
+                        )
                     replies = await pipe.execute()
                 for key, rows in zip(empty, replies, strict=True):
                     offsets[key] += len(rows)

@@ -174,29 +174,44 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
             "responses": {200: {"content": _CONTENT[fmt]}, **_ERRORS},
         }
         router.add_api_route(
-            f"/services.{fmt}", _services(fmt), methods=["GET"], **common,
+            f"/services.{fmt}",
+            _services(fmt),
+            methods=["GET"],
+            **common,
             summary=f"List services ({fmt})",
-        )  # fmt: skip
+        )
         router.add_api_route(
-            f"/services/{{service_code}}.{fmt}", _definition(fmt), methods=["GET"], **common,
+            f"/services/{{service_code}}.{fmt}",
+            _definition(fmt),
+            methods=["GET"],
+            **common,
             summary=f"Service definition ({fmt})",
-        )  # fmt: skip
+        )
         router.add_api_route(
-            f"/requests.{fmt}", _requests(fmt, reports), methods=["GET"], **common,
+            f"/requests.{fmt}",
+            _requests(fmt, reports),
+            methods=["GET"],
+            **common,
             summary=f"List public service requests ({fmt})",
-        )  # fmt: skip
+        )
         router.add_api_route(
-            f"/requests/{{request_id}}.{fmt}", _request(fmt, reports), methods=["GET"],
-            **common, summary=f"One public service request ({fmt})",
-        )  # fmt: skip
+            f"/requests/{{request_id}}.{fmt}",
+            _request(fmt, reports),
+            methods=["GET"],
+            **common,
+            summary=f"One public service request ({fmt})",
+        )
         router.add_api_route(
-            f"/requests.{fmt}", _create(fmt, intake, keyring, reports), methods=["POST"],
-            response_class=Response, summary=f"File a service request ({fmt})",
+            f"/requests.{fmt}",
+            _create(fmt, intake, keyring, reports),
+            methods=["POST"],
+            response_class=Response,
+            summary=f"File a service request ({fmt})",
             responses={
                 200: {"content": _CONTENT[fmt]},
                 400: {"description": "Unreadable or invalid report (GeoReport error list)"},
                 403: {"description": "api_key missing, unknown, or without the 'submit' scope"},
                 404: {"description": "Unknown service_code (GeoReport error list)"},
             },
-        )  # fmt: skip
+        )
     return router
