@@ -180,6 +180,7 @@ class ActionType(StrEnum):
     RESOLVE = "resolve"
     FEEDBACK = "feedback"
     WITHDRAW = "withdraw"
+    RECLASSIFY = "reclassify"
 
 
 WORKER_ACTIONS = frozenset({ActionType.FEEDBACK, ActionType.WITHDRAW, ActionType.WORKER_REPLY})
@@ -199,6 +200,7 @@ class EventType(StrEnum):
     RESOLVED = "grievance.resolved"
     FEEDBACK_REQUESTED = "grievance.feedback_requested"
     REOPENED = "grievance.reopened"
+    RECLASSIFIED = "grievance.reclassified"
     CLOSED = "grievance.closed"
     REJECTED = "grievance.rejected"
     WITHDRAWN = "grievance.withdrawn"
@@ -312,6 +314,9 @@ class ActionIn(_Inbound):
     new_deadline: Annotated[datetime, AfterValidator(_deadline)] | None = None
     assignee: Identifier | None = None
     departments: Annotated[list[Identifier], Field(max_length=20)] | None = None
+    # reclassify: the corrected category and/or urgency (with a reason)
+    category: Category | None = None
+    urgency: Urgency | None = None
     idempotency_key: IdempotencyKey | None = None
 
 

@@ -23,7 +23,8 @@ _ZH: Mapping[str, str] = {
     "grievance.escalated": "升级", "grievance.reassigned": "改派",
     "grievance.referred": "提交联席会议", "grievance.extended": "延期",
     "grievance.resolved": "办结", "grievance.feedback_requested": "邀请评价",
-    "grievance.reopened": "重新打开", "grievance.closed": "关闭", "grievance.rejected": "驳回",
+    "grievance.reopened": "重新打开", "grievance.reclassified": "更正分类",
+    "grievance.closed": "关闭", "grievance.rejected": "驳回",
     "grievance.withdrawn": "撤回", "grievance.overdue": "超时",
     "grievance.duplicate_linked": "关联重复诉求", "action.refused": "操作被拒绝",
     # fields and headings

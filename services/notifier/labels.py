@@ -38,6 +38,7 @@ _ZH: Mapping[str, Mapping[str, str]] = {
         "acknowledge": "受理", "request_info": "补充材料", "worker_reply": "回复",
         "add_note": "备注", "escalate": "升级", "reassign": "改派", "refer": "提交联席会议",
         "extend": "延期", "resolve": "办结", "feedback": "评价", "withdraw": "撤回",
+        "reclassify": "更正分类",
     },
 }  # fmt: skip
 
@@ -67,7 +68,7 @@ _EN: Mapping[str, Mapping[str, str]] = {
         "acknowledge": "acknowledge", "request_info": "request information",
         "worker_reply": "reply", "add_note": "add a note", "escalate": "escalate",
         "reassign": "reassign", "refer": "refer", "extend": "extend", "resolve": "resolve",
-        "feedback": "feedback", "withdraw": "withdraw",
+        "feedback": "feedback", "withdraw": "withdraw", "reclassify": "reclassify",
     },
 }  # fmt: skip
 

@@ -46,6 +46,7 @@ RULES: Mapping[EventType, tuple[Audience, ...]] = {
     EventType.RESOLVED: (_W,),
     EventType.FEEDBACK_REQUESTED: (_W,),
     EventType.REOPENED: (_W, _A, _P),
+    EventType.RECLASSIFIED: (_W,),
     EventType.CLOSED: (_W, _A),
     EventType.REJECTED: (_W,),
     EventType.WITHDRAWN: (_A,),

@@ -135,8 +135,10 @@ def event_context(
         "feedback_closes_at": labels.when(locale, event.feedback_closes_at),
         "duplicate_of": data.get("duplicate_of"),
         "refused_action": labels.label(locale, "action", data.get("refused_action")),
-        "category": labels.label(locale, "category", grievance.category),
-        "urgency": labels.label(locale, "urgency", grievance.urgency),
+        # A reclassification carries the corrected values; the submitted document the old.
+        "category": labels.label(locale, "category", data.get("category") or grievance.category),
+        "urgency": labels.label(locale, "urgency", data.get("urgency") or grievance.urgency),
+        "deadline_moved": bool(data.get("deadline_moved")),
         "summary": text(_summary(grievance)),
         **_worker_identity(grievance, recipient, locale, reveal_worker),
     }

@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.router import directory
+from services.router import directory, sla
 from services.router.sla import add_working_ms
 from shared.config import Config
-from shared.events import MAX_NOTES, Action, ActionType, Category
+from shared.events import MAX_NOTES, WORKER_ACTIONS, Action, ActionType, Category, Urgency
 from shared.record import TOP_TIER, Link, Record, iso
 
 ACTIVE = frozenset({"assigned", "acknowledged", "awaiting_worker"})
 ENDED = frozenset({"closed", "withdrawn", "rejected"})
-# Actions only the worker who filed the grievance may take.
-WORKER_ACTIONS = frozenset({ActionType.FEEDBACK, ActionType.WITHDRAW, ActionType.WORKER_REPLY})
 # Timer kinds: ack/resolve deadlines and their warnings, the rating window and its reminder,
 # the top-tier overdue repeat.
 TIMER_KINDS = ("ack", "wa", "res", "wr", "fb", "fbr", "od")
@@ -601,6 +599,53 @@ def _withdraw(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
     return _Applied([event_id], _promote_duplicates(g, s))
 
 
+def _reclassify(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
+    """Correct category and/or urgency: the SLA is taken afresh for the new classification
+    and the running deadlines of the current tier are counted again from its assignment."""
+    if g.state not in ACTIVE:
+        return _Refusal(f"only an open grievance can be reclassified (state is {g.state})")
+    category = a.category or Category(g.get("category"))
+    urgency = a.urgency or Urgency(g.get("urgency"))
+    previous = (g.get("category"), g.get("urgency"))
+    if (category.value, urgency.value) == previous:
+        return _Refusal("reclassify needs a category or urgency different from the current one")
+    if not a.reason:
+        return _Refusal("a reclassification needs a reason")
+    g.put("category", category.value)
+    g.put("urgency", urgency.value)
+    g.put("needs_review", "0")
+    for name, value in sla.snapshot(s.config.sla, urgency, category).items():
+        g.put(name, value)
+    before = (g.get("ack_due"), g.get("resolve_due"))
+    _recount_deadlines(g, s.now)
+    moved = (g.get("ack_due"), g.get("resolve_due")) != before
+    data = {
+        "category": category.value,
+        "urgency": urgency.value,
+        "previous_category": previous[0],
+        "previous_urgency": previous[1],
+        "deadline_moved": moved,
+    }
+    return _Applied(
+        [g.emit("grievance.reclassified", s.now, actor=_actor(a), reason=a.reason, data=data)]
+    )
+
+
+def _recount_deadlines(g: Record, now: int) -> None:
+    """Count the pending deadlines of the current tier again from its assignment."""
+    start = int(g.num("assigned_at", now))
+    if g.timer_pending("ack"):
+        g.timer_drop("ack")
+        g.timer_drop("wa")
+        g.put("ack_due", _due(g, start, g.num(f"a{g.tier}")))
+        schedule_ack(g, now)
+    if g.timer_pending("res") and not g.get("ext_count"):  # an extension set it by hand
+        g.timer_drop("res")
+        g.timer_drop("wr")
+        g.put("resolve_due", _due(g, start, g.num(f"r{g.tier}")))
+        schedule_resolve(g, now)
+
+
 ACTIONS: dict[ActionType, Rule] = {
     ActionType.ACKNOWLEDGE: _acknowledge,
     ActionType.REQUEST_INFO: _request_info,
@@ -613,6 +658,7 @@ ACTIONS: dict[ActionType, Rule] = {
     ActionType.RESOLVE: _resolve,
     ActionType.FEEDBACK: _feedback,
     ActionType.WITHDRAW: _withdraw,
+    ActionType.RECLASSIFY: _reclassify,
 }
 
 

@@ -266,3 +266,33 @@ async def test_rating_window_close_is_on_every_event_while_it_is_open(
     assert closes_at - at == timedelta(hours=72)  # the default feedback window
     assert "feedback_closes_at" not in closed
     assert "feedback_closes_at" not in _first(events, "assigned")
+
+
+async def test_reclassify_from_the_stream_recounts_the_clock_and_tells_it(
+    redis_url: str, redis: Redis
+) -> None:
+    """A committee reclassifies normal → critical: record, SLA, deadline and event all follow."""
+    grievance = make_grievance()
+    gid = grievance.id
+    async with running_router(redis_url, fast_config(ack=600, resolve=3600)):
+        await submit(redis, grievance)
+        await _wait_for(redis, gid, "grievance.assigned")
+        before = await state_of(redis, gid)
+        await act(
+            redis,
+            gid,
+            type="reclassify",
+            actor={"id": "c-express", "role": "committee"},
+            category="safety_hazard",
+            urgency="critical",
+            reason="现场闻到燃气味",
+        )
+        events = await _wait_for(redis, gid, "grievance.reclassified")
+    after = await state_of(redis, gid)
+    (event,) = [e for e in events if e["type"] == "grievance.reclassified"]
+    assert (after["category"], after["urgency"]) == ("safety_hazard", "critical")
+    assert event["data"]["previous_category"] == "road_access"
+    assert event["reason"] == "现场闻到燃气味"
+    # fast_config gives every urgency the same SLA, so the clock is recounted but unmoved.
+    assert after["ack_due"] == before["ack_due"]
+    assert event["data"]["deadline_moved"] is False

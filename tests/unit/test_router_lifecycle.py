@@ -30,27 +30,14 @@ STRANGER = Actor(id="m-zhao", role=Role.MEMBER)
 
 # Which actions the assignee (or, for worker actions, the worker) may take in each state.
 ALLOWED = {
-    "assigned": {
-        A.ACKNOWLEDGE,
-        A.ADD_NOTE,
-        A.ESCALATE,
-        A.REASSIGN,
-        A.EXTEND,
-        A.RESOLVE,
-        A.WITHDRAW,
-    },
-    "acknowledged": {
-        A.REQUEST_INFO,
-        A.ADD_NOTE,
-        A.ESCALATE,
-        A.REASSIGN,
-        A.EXTEND,
-        A.RESOLVE,
-        A.WITHDRAW,
-    },
-    "awaiting_worker": {A.WORKER_REPLY, A.ADD_NOTE, A.ESCALATE, A.RESOLVE, A.WITHDRAW},
+    "assigned": {A.ACKNOWLEDGE, A.ADD_NOTE, A.ESCALATE, A.REASSIGN, A.EXTEND, A.RESOLVE,
+                 A.WITHDRAW, A.RECLASSIFY},
+    "acknowledged": {A.REQUEST_INFO, A.ADD_NOTE, A.ESCALATE, A.REASSIGN, A.EXTEND, A.RESOLVE,
+                     A.WITHDRAW, A.RECLASSIFY},
+    "awaiting_worker": {A.WORKER_REPLY, A.ADD_NOTE, A.ESCALATE, A.RESOLVE, A.WITHDRAW,
+                        A.RECLASSIFY},
     "resolved": {A.ADD_NOTE, A.FEEDBACK, A.WITHDRAW},
-}
+}  # fmt: skip
 
 
 def _stored(g: Record) -> Record:
@@ -65,6 +52,7 @@ def _action(kind: ActionType, actor: Actor, **fields: Any) -> Action:
         "resolution": "已协调物业开放通道",
         "rating": 5,
         "assignee": "m-li",
+        "category": Category.WAGES,
         "new_deadline": datetime.fromtimestamp(T0 / 1000, UTC) + timedelta(days=5),
     }
     return Action(
@@ -86,6 +74,7 @@ def _assigned() -> Record:
             "worker_id": "w-1001",
             "tracking_no": "ZT-1",
             "category": "road_access",
+            "urgency": "normal",
             "seq": "0",
             "gen": "0",
         },
@@ -302,3 +291,44 @@ def test_an_extension_clears_only_the_overdue_it_replaces(
     assert (g.get("overdue") == "1") is overdue
     assert g.timer_pending("od") is overdue
     assert {"res", "wr"} <= set(g.kinds)
+
+
+def test_reclassifying_to_critical_recounts_the_running_deadlines_from_assignment() -> None:
+    """Normal → critical: the SLA is taken afresh and the ack/resolve deadlines move earlier."""
+    g = _assigned()
+    before = (int(g.num("ack_due")), int(g.num("resolve_due")))
+    action = _action(
+        A.RECLASSIFY, MEMBER, category=None, urgency=Urgency.CRITICAL, reason="有燃气泄漏，人员被困"
+    )
+    assert lifecycle.act(g, action, lifecycle.Situation(T0 + 60_000, CONFIG)).refusal is None
+    critical = sla.snapshot(CONFIG.sla, Urgency.CRITICAL, Category.ROAD_ACCESS)
+    assert (g.get("urgency"), g.get("category")) == ("critical", "road_access")
+    assert int(g.num("ack_due")) == T0 + int(critical["a1"] * 1000) < before[0]
+    assert int(g.num("resolve_due")) == T0 + int(critical["r1"] * 1000) < before[1]
+    assert set(g.kinds) >= {"ack", "res"}
+    (event,) = g.events
+    assert event["data"]["previous_urgency"] == "normal"
+    assert event["data"]["deadline_moved"] is True
+    assert event["reason"] == "有燃气泄漏，人员被困"
+
+
+def test_reclassifying_needs_a_change_a_reason_and_a_unit_of_the_chain() -> None:
+    """Same values, no reason, the worker, or a closed grievance: refused, nothing changes."""
+    g = _assigned()
+    for actor, fields in (
+        (MEMBER, {"category": Category.ROAD_ACCESS}),
+        (MEMBER, {"category": Category.WAGES, "reason": None}),
+        (WORKER, {"category": Category.WAGES}),
+    ):
+        decision = lifecycle.act(
+            g, _action(A.RECLASSIFY, actor, **fields), lifecycle.Situation(T0, CONFIG)
+        )
+        assert decision.refusal is not None
+        assert g.get("category") == "road_access"
+    closed = _act(_in("resolved"), A.FEEDBACK, WORKER, rating=5)
+    late = lifecycle.act(
+        closed,
+        _action(A.RECLASSIFY, MEMBER, category=Category.WAGES),
+        lifecycle.Situation(T0, CONFIG),
+    )
+    assert late.refusal == "the grievance is already closed"
