@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -137,12 +137,6 @@ class Channel(StrEnum):
     OPEN311 = "open311"
 
 
-class Tier(IntEnum):
-    MEMBER = 1
-    BRANCH = 2
-    COMMITTEE = 3
-
-
 class State(StrEnum):
     SUBMITTED = "submitted"
     ASSIGNED = "assigned"
@@ -150,12 +144,17 @@ class State(StrEnum):
     AWAITING_WORKER = "awaiting_worker"
     RESOLVED = "resolved"
     CLOSED = "closed"
-    REOPENED = "reopened"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
 
 
-TERMINAL_STATES = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
+# The one vocabulary of state groups (a reopened grievance is simply assigned again):
+# ended — no clock, out of the open index, nothing more can be done;
+# active — a unit holds it and its clock runs (or is paused for the worker);
+# open — not ended (submitted and resolved-awaiting-rating included).
+ENDED_STATES = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
+ACTIVE_STATES = frozenset({State.ASSIGNED, State.ACKNOWLEDGED, State.AWAITING_WORKER})
+OPEN_STATES = frozenset(State) - ENDED_STATES
 
 
 class Role(StrEnum):

@@ -14,8 +14,9 @@ from prometheus_client import CollectorRegistry, Gauge
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from shared.events import OPEN_STATES
 from shared.redis.client import as_text
-from shared.stats import OPEN_STATES, load_records
+from shared.stats import load_records
 from shared.streams import Keys
 
 

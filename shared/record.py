@@ -321,7 +321,7 @@ class Commit:
         if name == "open":
             return self.keys.open_index
         if name == "ended":
-            return self.keys.closed_index
+            return self.keys.ended_index
         if name == "dups":
             return self.keys.duplicates(rest[0])
         raise ValueError(f"unknown key ref {ref!r}")

@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared.events import OPEN_STATES
 from shared.redis.client import as_text
 from shared.streams import Keys
 
@@ -40,7 +41,6 @@ STAT_FIELDS = (
     "overdue",
     "ack_due",
 )
-OPEN_STATES = frozenset({"submitted", "assigned", "acknowledged", "awaiting_worker", "resolved"})
 
 
 @dataclass
@@ -147,7 +147,7 @@ def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str
 async def load_records(client: Redis, keys: Keys, batch: int = 500) -> list[dict[str, str]]:
     """Return the KPI fields of every grievance: open, ended and archived (anonymised)."""
     ids: list[str] = []
-    for index in (keys.open_index, keys.closed_index, keys.archived_index):
+    for index in (keys.open_index, keys.ended_index, keys.archived_index):
         ids.extend(as_text(i) for i in await client.zrange(index, 0, -1))
     records: list[dict[str, str]] = []
     for start in range(0, len(ids), batch):

@@ -83,7 +83,7 @@ class Keys:
         return f"{self.prefix}idx:open"
 
     @property
-    def closed_index(self) -> str:
+    def ended_index(self) -> str:
         """Return the sorted set of ended grievance ids scored by end time (retention)."""
         return f"{self.prefix}idx:ended"
 

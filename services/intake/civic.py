@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from shared.config import CivicDuplicates
-from shared.events import CIVIC_CATEGORIES, TERMINAL_STATES, Grievance, State
+from shared.events import CIVIC_CATEGORIES, ENDED_STATES, Grievance, State
 from shared.streams import Keys
 
-_NOT_OPEN = frozenset({*TERMINAL_STATES, State.RESOLVED})
+_NOT_OPEN = frozenset({*ENDED_STATES, State.RESOLVED})
 # Nearest candidates examined per report; more than enough for one 50 m circle.
 _CANDIDATES = 20
 

@@ -18,11 +18,18 @@ from typing import Any
 from services.router import directory, sla
 from services.router.sla import add_working_ms
 from shared.config import Config
-from shared.events import MAX_NOTES, WORKER_ACTIONS, Action, ActionType, Category, Urgency
+from shared.events import (
+    ACTIVE_STATES,
+    ENDED_STATES,
+    MAX_NOTES,
+    WORKER_ACTIONS,
+    Action,
+    ActionType,
+    Category,
+    Urgency,
+)
 from shared.record import TOP_TIER, Link, Record, iso
 
-ACTIVE = frozenset({"assigned", "acknowledged", "awaiting_worker"})
-ENDED = frozenset({"closed", "withdrawn", "rejected"})
 # Timer kinds: ack/resolve deadlines and their warnings, the rating window and its reminder,
 # the top-tier overdue repeat.
 TIMER_KINDS = ("ack", "wa", "res", "wr", "fb", "fbr", "od")
@@ -200,7 +207,7 @@ _TIMER_EFFECTS: dict[str, tuple[frozenset[str], Callable[[Record, int], str | No
             "grievance.feedback_requested", now, reason="reminder", data={"reminder": True}
         ),
     ),
-    "od": (ACTIVE, _repeats_overdue),
+    "od": (ACTIVE_STATES, _repeats_overdue),
 }
 
 
@@ -230,7 +237,7 @@ def assign(
     for name, value in sla.items():
         g.put(name, value)
     g.put("notes", 0)  # counted from here on (records routed before it are counted once)
-    if original is not None and original.state in ACTIVE:
+    if original is not None and original.state in ACTIVE_STATES:
         return "linked", link_duplicate(g, original, now)
     return "assigned", assign_tier(g, first_tier, now, "grievance.assigned", reason=note)
 
@@ -326,7 +333,7 @@ def _refusal(g: Record, action: Action, s: Situation) -> str | None:
             f"actor {actor.id} is neither the current assignee "
             f"({g.get('assignee') or 'none'}) nor a unit above it in the chain"
         )
-    if g.state in ENDED:
+    if g.state in ENDED_STATES:
         return f"the grievance is already {g.state}"
     if g.state == "submitted" and action.type is not ActionType.WITHDRAW:
         return "the grievance is not assigned yet"
@@ -414,7 +421,7 @@ def _add_note(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
 
 
 def _escalate(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
-    if g.state not in ACTIVE:
+    if g.state not in ACTIVE_STATES:
         return _Refusal(f"only an open, assigned grievance can be escalated (state is {g.state})")
     if g.tier >= TOP_TIER:
         return _Refusal("the grievance is already at the top tier")
@@ -455,7 +462,7 @@ def _reassign(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
 
 
 def _refer(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
-    if g.state not in ACTIVE:
+    if g.state not in ACTIVE_STATES:
         return _Refusal(f"only an open grievance can be referred (state is {g.state})")
     if g.tier != TOP_TIER:
         return _Refusal("only the committee refers a grievance to the joint meeting")
@@ -534,7 +541,7 @@ def _new_deadline(g: Record, a: Action, s: Situation) -> tuple[int, str | None]:
 
 
 def _resolve(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
-    if g.state not in ACTIVE:
+    if g.state not in ACTIVE_STATES:
         return _Refusal(f"only an open grievance can be resolved (state is {g.state})")
     if not a.resolution:
         return _Refusal("resolve needs a resolution text for the worker")
@@ -602,7 +609,7 @@ def _withdraw(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
 def _reclassify(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
     """Correct category and/or urgency: the SLA is taken afresh for the new classification
     and the running deadlines of the current tier are counted again from its assignment."""
-    if g.state not in ACTIVE:
+    if g.state not in ACTIVE_STATES:
         return _Refusal(f"only an open grievance can be reclassified (state is {g.state})")
     category = a.category or Category(g.get("category"))
     urgency = a.urgency or Urgency(g.get("urgency"))
@@ -666,7 +673,7 @@ ACTIONS: dict[ActionType, Rule] = {
 
 
 def _open_duplicates(s: Situation) -> list[Record]:
-    return [d for d in s.duplicates.values() if d.state not in ENDED]
+    return [d for d in s.duplicates.values() if d.state not in ENDED_STATES]
 
 
 def _resolve_duplicates(g: Record, s: Situation, resolution: str) -> list[Record]:

@@ -73,7 +73,7 @@ async def anonymise_expired(
     """Anonymise up to ``batch`` grievances that ended more than ``retention_s`` ago."""
     seconds, micros = await client.time()
     cutoff = int(seconds) * 1000 + int(micros) // 1000 - retention_s * 1000
-    ids = await client.zrangebyscore(keys.closed_index, "-inf", cutoff, start=0, num=batch)
+    ids = await client.zrangebyscore(keys.ended_index, "-inf", cutoff, start=0, num=batch)
     done = 0
     for raw_id in ids:
         gid = as_text(raw_id)
@@ -109,7 +109,7 @@ async def _anonymise_one(client: Redis, keys: Keys, gid: str, cutoff: int, secre
             if timeline:
                 pipe.delete(keys.timeline(gid))
                 pipe.rpush(keys.timeline(gid), *anonymise_timeline(timeline, worker_id, secret))
-            pipe.zrem(keys.closed_index, gid)
+            pipe.zrem(keys.ended_index, gid)
             pipe.zadd(keys.archived_index, {gid: cutoff})
             await pipe.execute()
         except WatchError:

@@ -120,7 +120,7 @@ async def _closed_grievance(redis_url: str, redis: Redis) -> str:
         )
 
         async def ended() -> bool:
-            return await redis.zscore(KEYS.closed_index, grievance.id) is not None
+            return await redis.zscore(KEYS.ended_index, grievance.id) is not None
 
         await eventually(ended)
     return grievance.id

@@ -52,7 +52,7 @@ async def test_metrics_reflect_the_scenario(redis_url: str, redis: Redis) -> Non
         await act(redis, withdrawn.id, type="withdraw", actor={"id": "w-2", "role": "worker"})
 
         async def ended() -> bool:
-            return await redis.zscore(KEYS.closed_index, withdrawn.id) is not None
+            return await redis.zscore(KEYS.ended_index, withdrawn.id) is not None
 
         await eventually(ended)
         await redis.xadd(KEYS.dlq, {"payload": '{"kind": "poison"}'})

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from services.router import lifecycle
 from services.router.engine import Engine
-from shared.events import Action, ActionType, Actor
+from shared.events import ENDED_STATES, Action, ActionType, Actor
 from shared.record import Record
 from tests.integration.router_support import KEYS, fast_config, make_grievance, submit
 
@@ -153,7 +153,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert pending == {f"{self.gid}|{k}|{stored['gen']}" for k in kinds}
         assert len(kinds) == len(set(kinds))
         is_open = self.sync.zscore(KEYS.open_index, self.gid) is not None
-        assert is_open == (stored["state"] not in lifecycle.ENDED)
+        assert is_open == (stored["state"] not in ENDED_STATES)
 
 
 def _now() -> int:

@@ -25,7 +25,6 @@ CITIZEN_NOTES = {
     State.AWAITING_WORKER: "等待报告人补充情况 Waiting for more details from the reporter",
     State.RESOLVED: "已办结 Resolved",
     State.CLOSED: "已办结 Closed",
-    State.REOPENED: "重新办理中 Being handled again",
     State.REJECTED: "未予受理 Not taken up",
     State.WITHDRAWN: "报告人已撤回 Withdrawn by the reporter",
 }
