@@ -350,6 +350,7 @@ class RuleVerdict:
     urgency_reason: str
     signals: frozenset[str]
     harm: bool
+    decisive: bool = False  # a strong cue's worth for one category and none for any other
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +411,7 @@ class RuleSet:
             urgency_reason,
             frozenset(signals),
             self.describes_harm(text),
+            match is not None and match.score >= WEIGHTS["strong"] and match.runner_up is None,
         )
 
     def category(self, text: str) -> tuple[Category, str]:

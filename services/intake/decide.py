@@ -3,10 +3,12 @@
 The model (``model.py``, trained on ``corpus/classify/``) reads the text and the rules'
 verdicts, and says how sure it is.  Then:
 
-- **Category**: the model's label when its probability reaches ``review_below``; otherwise the
-  rules' label when a rule matched (high-precision cues, and ``other`` when none did), else
-  the model's.  Below the threshold the grievance is routed as decided *and* flagged
-  ``needs_review`` so its assignee checks it.
+- **Category**: the rules' label when it is decisive (a strong cue's worth and no other
+  category matched at all: a high-precision override); else the model's label when its
+  probability reaches ``review_below``; otherwise the rules' label when a rule matched, else
+  the model's.  The confidence is the model's probability of the label settled on; below the
+  threshold the grievance is routed as decided *and* flagged ``needs_review`` for its
+  assignee to check.
 - **Urgency, safety first**: a danger cue (gas, fire, smoke, trapped, can't breathe, chest
   pain, bleeding, collapse, sparks, flooding) makes it ``critical`` whatever the model says; a
   time or hardship cue (明天, 今晚, 下礼拜, 月底, deadlines, months of arrears) raises it to at
@@ -47,7 +49,13 @@ def decide(rules: RuleSet, text: str) -> Decision:
         Text.of(text).norm, extra=verdict.signals, normalised=True
     )
     sure = category_guess.confidence >= rules.review_below
-    if sure or (by_rules is Category.OTHER and rule_reason.startswith("no keyword")):
+    if verdict.decisive:
+        category = by_rules
+        category_reason = (
+            f"{rule_reason}, unopposed; model {category_guess.label} "
+            f"(p {category_guess.confidence:.2f})"
+        )
+    elif sure or (by_rules is Category.OTHER and rule_reason.startswith("no keyword")):
         category = Category(category_guess.label)
         # The rules' reason stays beside the model's: an auditor sees the words either way.
         category_reason = (

@@ -17,7 +17,7 @@ C = Category
 # Measured with the shipped rules and model (issue 16), minus 2 points; never raised by tuning
 # on B or C.  (category, urgency[, critical recall]); `zhitong classify eval` prints them all.
 SET_A_FLOORS = (0.980, 0.850)  # measured 100.0%, 87.0% (training data of the rules)
-SET_B_FLOORS = (0.911, 0.790, 0.980)  # measured 93.1%, 81.0%, 100.0%
+SET_B_FLOORS = (0.894, 0.790, 0.980)  # measured 91.4%, 81.0%, 100.0%
 SET_C_FLOORS = (0.859, 0.846, 0.798)  # measured 87.9%, 86.6%, 81.8%
 
 # (text, expected category).  Situations from ../shared/seeds/: couriers barred from

@@ -96,7 +96,15 @@ def test_below_the_threshold_a_grievance_is_flagged_for_review(rules: RuleSet) -
     decision = decide(strict, text)
     assert decision.needs_review
     assert decision.category is Category.WAGES  # routed as classified all the same
-    assert "model unsure" in decision.category_reason
+    assert decision.category_confidence is not None
+    assert decision.category_confidence < strict.review_below
+
+
+def test_a_decisive_rule_overrides_the_model(rules: RuleSet) -> None:
+    """A strong, unopposed rule match (水管 + 爆裂: public facility) wins over the model."""
+    decision = decide(rules, "建筑工地旁边的水管爆裂了")
+    assert decision.category is Category.PUBLIC_FACILITY
+    assert "unopposed" in decision.category_reason
 
 
 @pytest.mark.parametrize(
