@@ -310,6 +310,14 @@ def _in_chain(g: Record, unit: str) -> bool:
     return any(g.get(f"c{t}u") == unit for t in range(max(g.tier, 1), TOP_TIER + 1))
 
 
+def _chain_kind(g: Record, unit: str) -> str:
+    """Return the kind (member, branch, committee, fallback) ``unit`` has in the chain."""
+    for tier in range(1, TOP_TIER + 1):
+        if g.get(f"c{tier}u") == unit:
+            return g.get(f"c{tier}k")
+    return ""
+
+
 def _is_department(g: Record, unit: str) -> bool:
     return unit in _departments(g)
 
@@ -321,24 +329,43 @@ def _departments(g: Record) -> list[str]:
 
 def _refusal(g: Record, action: Action, s: Situation) -> str | None:
     """Return why ``action`` may not be taken on ``g`` by its actor now, or ``None``."""
-    actor = action.actor
-    is_worker = actor.role.value == "worker" and actor.id == g.get("worker_id")
-    if action.type in WORKER_ACTIONS:
-        if not is_worker:
-            return f"only the worker who filed the grievance may {action.type.value}"
-    elif action.type is ActionType.ADD_NOTE and (is_worker or _is_department(g, actor.id)):
-        pass  # the worker and referred departments may always add information
-    elif not _in_chain(g, actor.id):
-        return (
-            f"actor {actor.id} is neither the current assignee "
-            f"({g.get('assignee') or 'none'}) nor a unit above it in the chain"
-        )
+    refusal = _actor_refusal(g, action)
+    if refusal is not None:
+        return refusal
     if g.state in ENDED_STATES:
         return f"the grievance is already {g.state}"
     if g.state == "submitted" and action.type is not ActionType.WITHDRAW:
         return "the grievance is not assigned yet"
     if g.get("duplicate_of") and action.type not in {ActionType.WITHDRAW, ActionType.ADD_NOTE}:
         return f"this report is linked to {g.get('duplicate_of')} as a duplicate; act on that one"
+    return None
+
+
+def _actor_refusal(g: Record, action: Action) -> str | None:
+    """Return why the actor may not take ``action`` on ``g`` at all, or ``None``.
+
+    The worker who filed it takes the worker's actions and may add notes, as may a
+    referred department; every other action is for a unit of the chain from the current
+    tier up, acting in the role it has there (a fallback unit stands for any tier).
+    """
+    actor = action.actor
+    is_worker = actor.role.value == "worker" and actor.id == g.get("worker_id")
+    if action.type in WORKER_ACTIONS:
+        return (
+            None
+            if is_worker
+            else (f"only the worker who filed the grievance may {action.type.value}")
+        )
+    if action.type is ActionType.ADD_NOTE and (is_worker or _is_department(g, actor.id)):
+        return None
+    if not _in_chain(g, actor.id):
+        return (
+            f"actor {actor.id} is neither the current assignee "
+            f"({g.get('assignee') or 'none'}) nor a unit above it in the chain"
+        )
+    kind = _chain_kind(g, actor.id)
+    if kind not in {"fallback", actor.role.value}:
+        return f"actor {actor.id} is a {kind} in this grievance's chain, not a {actor.role.value}"
     return None
 
 

@@ -332,3 +332,14 @@ def test_reclassifying_needs_a_change_a_reason_and_a_unit_of_the_chain() -> None
         lifecycle.Situation(T0, CONFIG),
     )
     assert late.refusal == "the grievance is already closed"
+
+
+def test_a_unit_of_the_chain_must_act_in_its_own_role() -> None:
+    """The branch's id with the role 'member' is refused: roles agree with the chain."""
+    g = _assigned()
+    posing = Actor(id="b-zto-east", role=Role.MEMBER)
+    decision = lifecycle.act(g, _action(A.ESCALATE, posing), lifecycle.Situation(T0, CONFIG))
+    assert (
+        decision.refusal == "actor b-zto-east is a branch in this grievance's chain, not a member"
+    )
+    assert _act(_assigned(), A.ESCALATE, BRANCH).tier == 2
