@@ -130,7 +130,7 @@ class Locale(StrEnum):
 
 
 class Channel(StrEnum):
-    """Return how a grievance reached intake."""
+    """How a grievance reached intake."""
 
     HTTP = "http"
     STREAM = "stream"
@@ -229,7 +229,7 @@ class Location(_Inbound):
 
 
 class GrievanceIn(_Inbound):
-    """Return a grievance as an upstream app submits it (POST body or stream payload)."""
+    """A grievance as an upstream app submits it (POST body or stream payload)."""
 
     worker: Worker
     anonymous: bool = False
@@ -249,13 +249,13 @@ class GrievanceIn(_Inbound):
 
 
 class StreamGrievanceIn(GrievanceIn):
-    """Return a grievance published on the intake stream: the POST body plus its source."""
+    """A grievance published on the intake stream: the POST body plus its source."""
 
     source: SourceName
 
 
 class Classification(BaseModel):
-    """Return why a category and urgency were chosen (given, or matched keywords)."""
+    """Why a category and urgency were chosen (given, or matched keywords)."""
 
     category_reason: str
     urgency_reason: str
@@ -266,7 +266,7 @@ class Classification(BaseModel):
 
 
 class Grievance(BaseModel):
-    """Return an accepted, normalised grievance as carried on ``zt:submitted``."""
+    """An accepted, normalised grievance as carried on ``zt:submitted``."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -299,7 +299,7 @@ class Actor(_Inbound):
 
 
 class ActionIn(_Inbound):
-    """Return an action as posted to ``/v1/grievances/{id}/actions``."""
+    """An action as posted to ``/v1/grievances/{id}/actions``."""
 
     type: ActionType
     actor: Actor
@@ -320,7 +320,7 @@ class ActionIn(_Inbound):
 
 
 class Action(ActionIn):
-    """Return an action as carried on ``zt:actions`` (what the router applies)."""
+    """An action as carried on ``zt:actions`` (what the router applies)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -330,7 +330,7 @@ class Action(ActionIn):
 
 
 class Event(BaseModel):
-    """Return one lifecycle event as published on ``zt:events`` (SPEC §6)."""
+    """One lifecycle event as published on ``zt:events`` (SPEC §6)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -357,7 +357,7 @@ class Event(BaseModel):
 
 
 class Accepted(BaseModel):
-    """Return intake's reply to an accepted submission."""
+    """Intake's reply to an accepted submission."""
 
     id: str
     tracking_no: str

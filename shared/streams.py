@@ -22,7 +22,7 @@ PAYLOAD_FIELD = "payload"
 
 @dataclass(frozen=True, slots=True)
 class Keys:
-    """Return stream and key names under one configurable prefix."""
+    """Stream and key names under one configurable prefix."""
 
     prefix: str = DEFAULT_PREFIX
 

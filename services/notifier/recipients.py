@@ -18,7 +18,7 @@ from shared.events import Event, EventType, Role
 
 
 class Audience(StrEnum):
-    """Return the role a recipient plays for one event (it selects the template)."""
+    """The role a recipient plays for one event (it selects the template)."""
 
     WORKER = "worker"
     ASSIGNEE = "assignee"
@@ -58,7 +58,7 @@ RULES: Mapping[EventType, tuple[Audience, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class UnitInfo:
-    """Return one reachable unit of the directory."""
+    """One reachable unit of the directory."""
 
     id: str
     name: str
@@ -68,7 +68,7 @@ class UnitInfo:
 
 @dataclass(frozen=True, slots=True)
 class GrievanceView:
-    """Return the few grievance fields the notifier needs, read tolerantly from the record."""
+    """The few grievance fields the notifier needs, read tolerantly from the record."""
 
     worker_id: str | None = None
     worker_name: str | None = None
@@ -103,7 +103,7 @@ class GrievanceView:
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """Return one party to notify: an id for dedupe/logs, a template audience, channels."""
+    """One party to notify: an id for dedupe/logs, a template audience, channels."""
 
     id: str
     audience: Audience
@@ -115,7 +115,7 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class Directory:
-    """Return the directory flattened to unit id → unit, plus the worker defaults."""
+    """The directory flattened to unit id → unit, plus the worker defaults."""
 
     units: Mapping[str, UnitInfo]
     oversight_id: str

@@ -65,7 +65,7 @@ def render_named(stem: str, audience: str, locale: str, context: dict[str, Any])
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """Return one rendered message: its text and the locale it was written in."""
+    """One rendered message: its text and the locale it was written in."""
 
     text: str
     locale: str
