@@ -34,6 +34,10 @@ _ZH: Mapping[str, Mapping[str, str]] = {
         "feedback_window_expired": "评价期内未评价", "reminder": "评价提醒",
         "still_overdue": "仍未办结", "rated": "已评价", "rating": "评 {n} 分",
     },
+    "refusal": {
+        "not_permitted": "您无权以此身份执行该操作", "not_now": "诉求当前的状态不允许该操作",
+        "not_accepted": "所填内容不符合要求或超出限制",
+    },
     "action": {
         "acknowledge": "受理", "request_info": "补充材料", "worker_reply": "回复",
         "add_note": "备注", "escalate": "升级", "reassign": "改派", "refer": "提交联席会议",
@@ -63,6 +67,11 @@ _EN: Mapping[str, Mapping[str, str]] = {
         "feedback_window_expired": "no rating within the feedback window",
         "reminder": "rating reminder", "still_overdue": "still overdue", "rated": "rated",
         "rating": "rated {n}",
+    },
+    "refusal": {
+        "not_permitted": "you may not take it in this role",
+        "not_now": "the grievance's state does not allow it now",
+        "not_accepted": "what was sent is incomplete or over a limit",
     },
     "action": {
         "acknowledge": "acknowledge", "request_info": "request information",

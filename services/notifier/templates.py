@@ -135,6 +135,7 @@ def event_context(
         "feedback_closes_at": labels.when(locale, event.feedback_closes_at),
         "duplicate_of": data.get("duplicate_of"),
         "refused_action": labels.label(locale, "action", data.get("refused_action")),
+        "refusal": labels.label(locale, "refusal", data.get("refusal_kind")),
         # A reclassification carries the corrected values; the submitted document the old.
         "category": labels.label(locale, "category", data.get("category") or grievance.category),
         "urgency": labels.label(locale, "urgency", data.get("urgency") or grievance.urgency),

@@ -267,7 +267,11 @@ def link_duplicate(g: Record, original: Record, now: int) -> str:
 
 def act(g: Record, action: Action, s: Situation) -> Decision:
     """Apply ``action`` to ``g`` — or refuse it with a reason (``action.refused``)."""
-    refusal = _refusal(g, action, s)
+    refusal = _actor_refusal(g, action)
+    # Why, as a kind people can be told in their language (the reason itself is for logs).
+    kind = "not_permitted"
+    if refusal is None:
+        refusal, kind = _state_refusal(g, action), "not_now"
     if refusal is None:
         rule = ACTIONS[action.type]
         before = g.fields.copy()
@@ -275,7 +279,7 @@ def act(g: Record, action: Action, s: Situation) -> Decision:
         if isinstance(outcome, _Refusal):
             g.fields, g.changed, g.events = before, {}, []
             g.timers_added, g.timers_removed, g.extra = [], [], []
-            refusal = outcome.reason
+            refusal, kind = outcome.reason, "not_accepted"
         else:
             return Decision([g, *outcome.others], outcome.event_ids)
     g.emit(
@@ -283,7 +287,11 @@ def act(g: Record, action: Action, s: Situation) -> Decision:
         s.now,
         reason=refusal,
         actor=_actor(action),
-        data={"refused_action": action.type.value, "action_id": action.action_id},
+        data={
+            "refused_action": action.type.value,
+            "action_id": action.action_id,
+            "refusal_kind": kind,
+        },
     )
     return Decision([g], [], refusal)
 
@@ -327,11 +335,8 @@ def _departments(g: Record) -> list[str]:
     return list(json.loads(raw)) if raw else []
 
 
-def _refusal(g: Record, action: Action, s: Situation) -> str | None:
-    """Return why ``action`` may not be taken on ``g`` by its actor now, or ``None``."""
-    refusal = _actor_refusal(g, action)
-    if refusal is not None:
-        return refusal
+def _state_refusal(g: Record, action: Action) -> str | None:
+    """Return why no action of this kind may be taken on ``g`` now, or ``None``."""
     if g.state in ENDED_STATES:
         return f"the grievance is already {g.state}"
     if g.state == "submitted" and action.type is not ActionType.WITHDRAW:

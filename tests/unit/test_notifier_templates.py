@@ -263,3 +263,20 @@ def test_router_reason_codes_read_as_words() -> None:
     assert "(reason: no response in time)" in text(esc, Audience.PREVIOUS, "en")
     closed = event(EventType.CLOSED, reason="feedback_window_expired")
     assert "已结案（评价期内未评价）" in text(closed, Audience.WORKER)
+
+
+def test_a_refusal_reads_in_the_recipients_language_not_the_routers() -> None:
+    """The router's English reason stays out of the zh-CN text; the kind is said in Chinese."""
+    refused = event(
+        EventType.ACTION_REFUSED,
+        reason="only the worker who filed the grievance may withdraw",
+        data={"refused_action": "withdraw", "refusal_kind": "not_permitted"},
+    )
+    zh = text(refused, Audience.ACTOR)
+    assert zh == (
+        "您的“撤回”未被执行（诉求编号 ZT-261123-7K3F9QX2）：您无权以此身份执行该操作。"
+        "如有疑问，请联系承办单位。"
+    )
+    assert not any("a" <= ch.lower() <= "z" for ch in zh.replace("ZT-261123-7K3F9QX2", ""))
+    en = text(refused, Audience.ACTOR, locale="en")
+    assert "you may not take it in this role (only the worker who filed" in en
