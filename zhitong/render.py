@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from services.notifier.labels import label
+from shared.i18n import label
 from zhitong.dlq import DeadLetter
 from zhitong.i18n import Lang, word
 

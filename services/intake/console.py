@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from services.intake.auth import OVERSIGHT_ONLY, KeyRing
 from shared import stats
+from shared.i18n import DEFAULT_LOCALE, TABLES
 from shared.redis.client import as_text
 from shared.streams import PAYLOAD_FIELD, Keys
 
@@ -102,6 +103,9 @@ async def _recent_escalations(client: Redis, keys: Keys) -> list[dict[str, Any]]
     return found
 
 
+_PAGE_WORDS = ("state", "reason", "tier")
+
+
 async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
     """Return what the console shows: KPIs, open grievances, recent escalations."""
     seconds, micros = await client.time()
@@ -112,6 +116,8 @@ async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
         "stats": await stats.compute(client, keys),
         "open": await _open_grievances(client, keys),
         "escalations": await _recent_escalations(client, keys),
+        # The page's words come from the one vocabulary the CLI and the messages use.
+        "words": {table: dict(TABLES[DEFAULT_LOCALE][table]) for table in _PAGE_WORDS},
     }
 
 

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 from services.notifier import labels
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient
 from shared.events import Event, EventType
+from shared.i18n import DEFAULT_LOCALE, label
 from shared.privacy import mask
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -44,7 +45,7 @@ def environment() -> Environment:
 def _template(env: Environment, locale: str, name: str) -> Template:
     """Return ``<locale>/<name>`` or its zh-CN fallback, looked up once per process."""
     try:
-        return env.select_template([f"{locale}/{name}", f"{labels.DEFAULT_LOCALE}/{name}"])
+        return env.select_template([f"{locale}/{name}", f"{DEFAULT_LOCALE}/{name}"])
     except TemplateNotFound as exc:
         raise TemplateMissingError(f"no template {name} in {locale} or zh-CN") from exc
 
@@ -105,17 +106,17 @@ def event_context(
         grievance, recipient, reveal_worker
     )
     text = mask_text if private else _as_is
-    sep = "、" if locale == labels.DEFAULT_LOCALE else ", "
+    sep = "、" if locale == DEFAULT_LOCALE else ", "
     return {
         "audience": recipient.audience.value,
         "recipient_name": recipient.name,
         "tracking_no": event.tracking_no or grievance.tracking_no or event.grievance_id,
         "grievance_id": event.grievance_id,
         "state": event.state.value,
-        "tier": labels.label(locale, "tier", event.tier),
+        "tier": label(locale, "tier", event.tier),
         "assignee_name": data.get("assignee_name")
         or directory.name_of(event.assignee)
-        or labels.label(locale, "unit", "assignee"),
+        or label(locale, "unit", "assignee"),
         "previous_name": directory.name_of(event.previous_assignee),
         "ack_due": labels.when(locale, event.ack_due_at),
         "resolve_due": labels.when(locale, event.resolve_due_at),
@@ -127,18 +128,18 @@ def event_context(
         "comment": text(data.get("comment")),
         "departments": sep.join(departments) or None,
         "new_deadline": labels.when(locale, data.get("new_deadline")),
-        "warning_for": labels.label(locale, "deadline", data.get("warning_for")),
+        "warning_for": label(locale, "deadline", data.get("warning_for")),
         "warning_due": labels.when(
             locale, event.ack_due_at if data.get("warning_for") == "ack" else event.resolve_due_at
         ),
         "reminder": bool(data.get("reminder")),
         "feedback_closes_at": labels.when(locale, event.feedback_closes_at),
         "duplicate_of": data.get("duplicate_of"),
-        "refused_action": labels.label(locale, "action", data.get("refused_action")),
-        "refusal": labels.label(locale, "refusal", data.get("refusal_kind")),
+        "refused_action": label(locale, "action", data.get("refused_action")),
+        "refusal": label(locale, "refusal", data.get("refusal_kind")),
         # A reclassification carries the corrected values; the submitted document the old.
-        "category": labels.label(locale, "category", data.get("category") or grievance.category),
-        "urgency": labels.label(locale, "urgency", data.get("urgency") or grievance.urgency),
+        "category": label(locale, "category", data.get("category") or grievance.category),
+        "urgency": label(locale, "urgency", data.get("urgency") or grievance.urgency),
         "deadline_moved": bool(data.get("deadline_moved")),
         "summary": text(_summary(grievance)),
         **_worker_identity(grievance, recipient, locale, reveal_worker),
@@ -177,7 +178,7 @@ def _worker_identity(
     grievance: GrievanceView, recipient: Recipient, locale: str, reveal_worker: bool
 ) -> dict[str, str | None]:
     show = _shows_worker(grievance, recipient, reveal_worker)
-    fallback = labels.label(locale, "anonymous", "worker" if grievance.anonymous else "named")
+    fallback = label(locale, "anonymous", "worker" if grievance.anonymous else "named")
     return {
         "worker": (grievance.worker_name if show and grievance.worker_name else fallback),
         "worker_phone": grievance.worker_phone if show else None,

@@ -4,12 +4,6 @@
 
 const KEY = "zhitong.console.key";
 const REFRESH_MS = 30000;
-const STATES = {
-  submitted: "已提交", assigned: "已分派", acknowledged: "已受理", awaiting_worker: "待补充材料",
-  resolved: "已办结待评价", reopened: "已重新打开",
-};
-const REASONS = { ack_overdue: "超时未响应", resolve_overdue: "超时未办结" };
-const TIERS = { 1: "党员", 2: "党支部", 3: "行业党委" };
 // /console/data spans every unit, so only an oversight key may read it (README, "Security").
 const REFUSED = {
   401: "密钥无效，请检查后重新输入。Unknown API key: check it and try again.",
@@ -21,6 +15,12 @@ let snapshot = null;
 let clockOffsetMs = 0;
 
 function $(id) { return document.getElementById(id); }
+
+// The words (states, reasons, tiers) come with the data, from the server's one vocabulary.
+function word(table, key) {
+  const words = (snapshot && snapshot.words && snapshot.words[table]) || {};
+  return words[key] || key || "—";
+}
 
 function percent(value) {
   return typeof value === "number" ? (value * 100).toFixed(1) + "%" : "—";
@@ -81,7 +81,7 @@ function renderEscalations(items) {
     body.appendChild(row([
       ["at", beijing(e.at)], ["tracking_no", e.tracking_no || e.grievance_id],
       ["previous_assignee", e.previous_assignee || "—"], ["assignee", e.assignee || "—"],
-      ["tier", TIERS[e.tier] || e.tier || "—"], ["reason", REASONS[e.reason] || e.reason || "—"],
+      ["tier", word("tier", e.tier)], ["reason", word("reason", e.reason)],
     ], { escalated: e.grievance_id }));
   }
   $("no-escalations").hidden = items.length > 0;
@@ -107,7 +107,7 @@ function renderCountdowns() {
   for (const [g, deadline] of open) {
     const left = deadline ? deadline[1] - now : null;
     const tr = row([
-      ["tracking_no", g.tracking_no || g.id], ["state", STATES[g.state] || g.state],
+      ["tracking_no", g.tracking_no || g.id], ["state", word("state", g.state)],
       ["assignee", g.assignee || "—"], ["deadline", deadline ? deadline[0] : "—"],
       ["remaining", left === null ? "—" : duration(left), "num"],
     ], { grievance: g.id });
