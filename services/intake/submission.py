@@ -36,7 +36,7 @@ class TrackingNumbersExhaustedError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class SubmissionOutcome:
     """What became of one submission."""
 
     result: Literal["accepted", "duplicate", "conflict"]
@@ -82,7 +82,7 @@ class Intake:
         source: str,
         channel: Channel,
         idempotency_key: str | None,
-    ) -> Outcome:
+    ) -> SubmissionOutcome:
         """Return the outcome of accepting ``body`` from ``source`` once per key."""
         request = self.prepare(
             body, source=source, channel=channel, idempotency_key=idempotency_key
@@ -95,7 +95,7 @@ class Intake:
             result = await self._accept_until_drawn(request)
         if result.outcome == "accepted":
             await self._accepted(grievance)
-            return Outcome(
+            return SubmissionOutcome(
                 "accepted",
                 grievance.id,
                 grievance.tracking_no,
@@ -271,13 +271,13 @@ class Intake:
 
     async def _existing(
         self, result: Literal["duplicate", "conflict", "accepted", "retry"], grievance_id: str
-    ) -> Outcome:
+    ) -> SubmissionOutcome:
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.hmget(self.keys.grievance(grievance_id), ["tracking_no", "state"])
             pipe.get(self.keys.document(grievance_id))
             (tracking, state), doc = await pipe.execute()
         original = Grievance.model_validate_json(doc) if doc else None
-        return Outcome(
+        return SubmissionOutcome(
             "conflict" if result == "conflict" else "duplicate",
             grievance_id,
             tracking.decode() if isinstance(tracking, bytes) else "",
