@@ -65,7 +65,7 @@ def _stem(word: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Return a message prepared once for every cue: normalised, plus its English words."""
+    """A message prepared once for every cue: normalised, plus its English words."""
 
     raw: str
     norm: str
@@ -95,7 +95,7 @@ def _prepare(text: str) -> Text:
 
 @dataclass(frozen=True, slots=True)
 class Keyword:
-    """Return one cue: its text as written in the rules, its weight and how it matches."""
+    """One cue: its text as written in the rules, its weight and how it matches."""
 
     text: str
     weight: int
@@ -166,7 +166,7 @@ def _word_matches(word: str, part: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """Return one matched cue: the label it votes for and where it matched."""
+    """One matched cue: the label it votes for and where it matched."""
 
     label: str
     keyword: Keyword
@@ -185,7 +185,7 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Return the cues that vote for one label (a category or an urgency)."""
+    """The cues that vote for one label (a category or an urgency)."""
 
     label: str
     keywords: tuple[Keyword, ...]
@@ -203,7 +203,7 @@ class Rule:
 
 
 class Matcher:
-    """Return every cue of some rules found in a text, indexed so a text is read once.
+    """Every cue of some rules found in a text, indexed so a text is read once.
 
     Chinese cues are indexed by their first character and English cues by their first word,
     so a message costs one pass over its characters and words, not one search per cue.
@@ -269,7 +269,7 @@ def resolve(hits: Sequence[Hit]) -> list[Hit]:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Return the winning label, its score and the cues that won it."""
+    """The winning label, its score and the cues that won it."""
 
     label: str
     score: int
@@ -337,7 +337,7 @@ def best_match(
 
 @dataclass(frozen=True, slots=True)
 class RuleVerdict:
-    """Return the rules' category and urgency for a text, and their signals for the model.
+    """The rules' category and urgency for a text, and their signals for the model.
 
     ``signals`` are model features: ``r:<category>`` when a category scored at least
     ``min_score``, ``R:<category>`` when it had a strong cue's worth, ``u:<urgency>``; the
@@ -355,7 +355,7 @@ class RuleVerdict:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Return the category rules and the urgency rules (critical → high → low)."""
+    """The category rules and the urgency rules (critical → high → low)."""
 
     categories: tuple[Rule, ...]
     urgency: tuple[Rule, ...]
