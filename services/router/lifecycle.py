@@ -63,26 +63,22 @@ def _due(g: Record, start: int, seconds: float) -> int:
     return add_working_ms(start, seconds, g.calendar())
 
 
-def _warn_at(g: Record, due: int, span_s: float) -> int:
-    return due - int(span_s * 1000 * (1 - g.num("warn")))
-
-
 def schedule_ack(g: Record, now: int) -> None:
     """Schedule the ack deadline and its warning (the warning only if still ahead)."""
-    due = int(g.num("ack_due"))
-    g.timer_add("ack", due)
-    warn_at = _warn_at(g, due, g.num(f"a{g.tier}"))
-    if warn_at > now:
-        g.timer_add("wa", warn_at)
+    _schedule(g, now, ("ack", "wa"), due=g.num("ack_due"), span_s=g.num(f"a{g.tier}"))
 
 
 def schedule_resolve(g: Record, now: int) -> None:
     """Schedule the resolve deadline and its warning (the warning only if still ahead)."""
-    due = int(g.num("resolve_due"))
-    g.timer_add("res", due)
-    warn_at = _warn_at(g, due, g.num(f"r{g.tier}"))
+    _schedule(g, now, ("res", "wr"), due=g.num("resolve_due"), span_s=g.num(f"r{g.tier}"))
+
+
+def _schedule(g: Record, now: int, kinds: tuple[str, str], *, due: float, span_s: float) -> None:
+    kind, warning = kinds
+    g.timer_add(kind, int(due))
+    warn_at = int(due) - int(span_s * 1000 * (1 - g.num("warn")))
     if warn_at > now:
-        g.timer_add("wr", warn_at)
+        g.timer_add(warning, warn_at)
 
 
 def overdue_clear(g: Record) -> None:

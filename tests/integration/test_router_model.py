@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from services.router import lifecycle
 from services.router.engine import Engine
 from shared.events import ENDED_STATES, Action, ActionType, Actor
-from shared.record import Record
+from shared.record import TIME_FIELDS, Record
 from tests.integration.router_support import KEYS, fast_config, make_grievance, submit
 
 pytestmark = pytest.mark.integration
@@ -28,21 +28,7 @@ CONFIG = fast_config(ack=3600, resolve=7200)
 WHO = ("assignee", "above", "stranger", "worker", "other_worker", "department")
 KINDS = lifecycle.TIMER_KINDS
 # Fields whose values depend on the clock (the model runs on its own "now").
-CLOCK_FIELDS = {
-    "assigned_at",
-    "acked_at",
-    "first_acked_at",
-    "resolved_at",
-    "closed_at",
-    "ack_due",
-    "resolve_due",
-    "fb_due",
-    "paused_at",
-    "paused_remaining",
-    "ack_in_sla",
-    "resolve_in_sla",
-    "v",
-}
+CLOCK_FIELDS = {*TIME_FIELDS, "paused_remaining", "ack_in_sla", "resolve_in_sla", "v"}
 
 
 class LifecycleMachine(RuleBasedStateMachine):
