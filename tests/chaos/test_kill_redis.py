@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.harness import Load, Stack, drain, record, running_stack, verdict
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.chaos
 
@@ -28,7 +29,13 @@ GRIEVANCES = 800
 async def _kill_redis_under_load(stack: Stack, load: Load, rng: random.Random) -> dict[str, Any]:
     """Run ``load``; kill -9 Redis once mid-way and restart it from its AOF."""
     task = asyncio.create_task(load.run())
-    await asyncio.sleep(rng.uniform(1.5, 3.0))
+    # Kill mid-load whatever the machine's speed: once a random share has been acknowledged.
+    share = rng.uniform(0.2, 0.6)
+
+    async def under_way() -> bool:
+        return load.acked.submissions >= share * GRIEVANCES
+
+    await eventually(under_way, timeout=60, interval=0.005)
     acked_before = load.acked.submissions
     window_start = time.monotonic()
     assert stack.redis is not None
