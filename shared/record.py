@@ -69,6 +69,11 @@ def initial_fields(grievance: Grievance) -> dict[str, str]:
     }
 
 
+def is_public_report(channel: str, anonymous: bool) -> bool:
+    """Return whether the key-less Open311 surface may show a grievance (SPEC §3)."""
+    return channel == "open311" and not anonymous
+
+
 def iso(ms: int | str | None) -> str | None:
     """Return epoch milliseconds as ISO 8601 UTC with milliseconds (``None`` when unset)."""
     if ms is None or ms == "":

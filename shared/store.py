@@ -17,7 +17,14 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from shared.events import Grievance
-from shared.record import JSON_FIELDS, SLA_FIELDS, TIERS, TIME_FIELDS, initial_fields
+from shared.record import (
+    JSON_FIELDS,
+    SLA_FIELDS,
+    TIERS,
+    TIME_FIELDS,
+    initial_fields,
+    is_public_report,
+)
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
@@ -45,6 +52,11 @@ def _accept_call(
     gkey = keys.grievance(grievance.id)
     idem = keys.idempotency(grievance.source, idempotency_key) if idempotency_key else gkey
     submitted_ms = int(grievance.submitted_at.timestamp() * 1000)
+    public = is_public_report(grievance.channel.value, grievance.anonymous)
+    # A public Open311 report is listed in the same step it is accepted (never lost between).
+    listed = (
+        [keys.open311_requests(), keys.open311_requests(grievance.category.value)] if public else []
+    )
     return (
         [
             idem,
@@ -53,6 +65,7 @@ def _accept_call(
             keys.tracking(grievance.tracking_no),
             keys.open_index,
             keys.document(grievance.id),
+            *listed,
         ],
         [
             digest if idempotency_key else "",

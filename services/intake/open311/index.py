@@ -6,10 +6,9 @@ from the sets it needs (``ZRANGE … BYSCORE REV LIMIT``: O(log N + page)), then
 those reports in one pipeline: neither the stored grievances that are not public nor the
 reports outside the window are ever touched.
 
-The index is written by the Open311 door right after intake accepted a report, not inside
-``accept.lua`` (the router's engineers own the scripts): ``ZADD`` of the same id and score
-is idempotent, so a retried POST (same ``Idempotency-Key``) repairs an entry whose write
-was lost to a crash between the two steps.
+The index is written by ``accept.lua`` in the step that accepts the report (see
+``shared/store.py``), so a public report is never accepted without being listed;
+``remember`` indexes reports accepted before that (a one-off repair, idempotent).
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ async def _read(request: Request, keyring: KeyRing, secret: str) -> tuple[Grieva
         raise _RefusedError(400, "; ".join(reasons(errors))) from exc
 
 
-def _create(fmt: Format, intake: Intake, keyring: KeyRing, reports: PublicReports) -> Endpoint:
+def _create(fmt: Format, intake: Intake, keyring: KeyRing) -> Endpoint:
     async def create(request: Request) -> Response:
         """File a report (form-encoded or JSON, with `api_key`); attributes as `attribute[code]`."""
         try:
@@ -154,9 +154,6 @@ def _create(fmt: Format, intake: Intake, keyring: KeyRing, reports: PublicReport
         outcome = await intake.submit(
             body, source=source, channel=Channel.OPEN311, idempotency_key=key
         )
-        if outcome.result != "conflict":
-            # After accept.lua, not inside it (see index.py); a retry repairs a lost write.
-            await reports.remember(outcome.id)
         notice = service_notice({"tracking_no": outcome.tracking_no}, outcome.duplicate_of)
         created = {"service_request_id": outcome.id, "service_notice": notice, "account_id": None}
         return render(fmt, "service_requests", [created])
@@ -203,7 +200,7 @@ def open311_router(intake: Intake, keyring: KeyRing, client: Redis, keys: Keys) 
         )
         router.add_api_route(
             f"/requests.{fmt}",
-            _create(fmt, intake, keyring, reports),
+            _create(fmt, intake, keyring),
             methods=["POST"],
             response_class=Response,
             summary=f"File a service request ({fmt})",

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.intake.open311.catalogue import service_name
-from shared.events import Category, Channel, State
+from shared.events import Category, State
 from shared.privacy import mask
+from shared.record import is_public_report
 
 CLOSED_STATES = frozenset({State.RESOLVED, State.CLOSED, State.REJECTED, State.WITHDRAWN})
 # What a citizen reads for each state, instead of the timeline's internal reasons.
@@ -52,7 +53,7 @@ def is_public(record: dict[str, Any]) -> bool:
     """Return whether the key-less view may show a grievance: an Open311, non-anonymous one."""
     doc = record.get("doc") or {}
     anonymous = record.get("anonymous") == "1" or doc.get("anonymous") is True
-    return doc.get("channel") == Channel.OPEN311.value and not anonymous
+    return is_public_report(str(doc.get("channel")), anonymous)
 
 
 def public_text(text: object) -> str | None:

@@ -7,6 +7,8 @@
 -- ARGV[4] grievance JSON   ARGV[5] submitted_at ms   ARGV[6] idempotency TTL seconds
 -- ARGV[7] the first record as flat JSON {field: text} (shared/record.py initial_fields)
 -- KEYS[6] grievance document key (the JSON lives beside the hash so the hash stays compact)
+-- KEYS[7], KEYS[8] (public Open311 reports only) the public list and its service's list,
+--   sorted sets scored by submitted_at: a listed report is listed from the moment it exists
 -- Returns {'accepted', id} | {'duplicate', id} | {'conflict', id} | {'retry', ''} when the
 -- random tracking number is taken (the caller draws another).
 if ARGV[1] ~= '' then
@@ -32,5 +34,6 @@ redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('SET', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[2])
 redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), ARGV[2])
+for i = 7, #KEYS do redis.call('ZADD', KEYS[i], tonumber(ARGV[5]), ARGV[2]) end
 redis.call('XADD', KEYS[3], '*', 'payload', ARGV[4])
 return {'accepted', ARGV[2]}
