@@ -20,6 +20,8 @@ from tests.chaos.harness import (
     running_stack,
     verdict,
 )
+from tests.checker import Acknowledged
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.chaos
 
@@ -49,13 +51,21 @@ async def test_sigterm_each_service_under_load_exits_zero_and_leaves_no_pel(
     rng = random.Random(seed)  # printed with the figures, so a failing run can be replayed
     start = time.monotonic()
     async with running_stack(tmp_path) as (stack, client):
-        tasks = [asyncio.create_task(Load(stack, client, grievances=1000).run())]
+        loads: list[Load] = []
+        tasks: list[asyncio.Task[Acknowledged]] = []
         stops: list[dict[str, object]] = []
         for name in [*rng.sample(SERVICES, 3), *rng.sample(SERVICES, 3)]:
-            if tasks[-1].done():  # the system outran the load: keep it under load for this stop
-                more = Load(stack, client, grievances=1000, offset=1000 * len(tasks))
-                tasks.append(asyncio.create_task(more.run()))
-            await asyncio.sleep(rng.uniform(0.3, 1.0))
+            # Each stop under a fresh load, once a random share of it was acknowledged:
+            # mid-load whatever the machine's speed.
+            load = Load(stack, client, grievances=1000, offset=1000 * len(loads))
+            loads.append(load)
+            tasks.append(asyncio.create_task(load.run()))
+            share = rng.uniform(0.1, 0.5)
+
+            async def under_way(load: Load = load, share: float = share) -> bool:
+                return load.acked.submissions >= share * load.grievances
+
+            await eventually(under_way, timeout=60, interval=0.005)
             consumer = stack.procs[name].consumer
             in_flight = bool(await backlog(client)) or not tasks[-1].done()
             code = await stack.restart(name, graceful=True)
