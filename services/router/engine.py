@@ -4,7 +4,8 @@ Each step is read → decide → ``commit.lua``: the commit applies only if ever
 touches is still at the version read (and the action id is new, and each timer is still
 scheduled), so a concurrent change — another replica, a timer firing during an action —
 makes it retry on fresh records instead of applying a decision taken on stale ones.
-Reads and commits of a batch are pipelined: two round trips per batch, not per item.
+A batch of new grievances or of due timers is read and committed in two pipelined round
+trips; an action takes two of its own (actions of one grievance must apply in order).
 """
 
 from __future__ import annotations
