@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from shared.config import Config, load_config
 from shared.config_checks import refusal_reasons
 from shared.consumer import StreamConsumer
-from shared.logging import get_logger
+from shared.logging import BROKER_LOGGER, get_logger
 from shared.metrics import StreamGauges
 from shared.settings import CommonSettings
 
@@ -57,6 +57,9 @@ def make_broker(settings: CommonSettings, registry: CollectorRegistry) -> RedisB
         graceful_timeout=settings.graceful_timeout,
         # Per-message "Received/Processed" lines cost ~23% throughput (FASTSTREAM-NOTES).
         log_level=logging.DEBUG,
+        # A propagating stdlib logger: FastStream's own lines (subscriber start/stop, task
+        # callbacks at shutdown) become JSON lines with ``service`` like every other line.
+        logger=logging.getLogger(BROKER_LOGGER),
         max_connections=settings.redis_max_connections,
     )
 

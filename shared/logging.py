@@ -35,6 +35,9 @@ _SAFE_KEYS = frozenset({"timestamp", "level", "service"})
 _EXCEPTIONS = structlog.processors.ExceptionRenderer(
     ExceptionDictTransformer(show_locals=False, max_frames=20)
 )
+# The stdlib logger handed to FastStream's broker (``make_broker``).  Not under
+# ``faststream.``: that logger writes its own coloured text and stops propagation.
+BROKER_LOGGER = "zhitong.broker"
 
 
 def _redact_value(value: Any) -> Any:
@@ -100,10 +103,31 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_no)
+    _adopt_stream_loggers()
     # Per-message access logs cost throughput and say nothing ops need (FASTSTREAM-NOTES).
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
+
+
+def _adopt_stream_loggers() -> None:
+    """Send loggers that print on their own (FastStream's, at import) through the root's JSON.
+
+    A logger with its own stream handler and ``propagate = False`` writes plain text lines
+    past our formatter; without the handler and propagating, its records become JSON lines.
+    """
+    for logger in list(logging.root.manager.loggerDict.values()):
+        if not isinstance(logger, logging.Logger):
+            continue
+        streams = [
+            h
+            for h in logger.handlers
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+        ]
+        if streams:
+            for handler in streams:
+                logger.removeHandler(handler)
+            logger.propagate = True
 
 
 def get_logger(name: str | None = None) -> Any:
