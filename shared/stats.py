@@ -1,9 +1,19 @@
 """KPIs (SPEC §7) from grievance records: the three rates, times, breaches, open/overdue.
 
 * response rate — first acknowledged within the ack SLA, over grievances whose first
-  response is decided (acknowledged, breached, or ended);
-* resolution rate (办结率) — resolved at least once, over grievances not withdrawn;
+  response is decided: acknowledged, or its ack deadline passed unanswered (a breach was
+  recorded, or the deadline is behind ``now``).  A grievance withdrawn before any deadline
+  passed was never due, so it is not in the denominator;
+* resolution rate (办结率) — resolved at least once, over grievances that were owed a
+  resolution: a withdrawal ends the debt unless a deadline had already passed;
 * satisfaction rate — ratings of 4 or 5 over all ratings.
+
+A duplicate linked to an original (SPEC §7) has no clock of its own: it is in neither the
+response nor the resolution denominator, its original carries that work.  Acknowledgement is
+credited to the unit and tier that acknowledged (``ack_unit``/``ack_tier``); resolution, its
+time and the rating of it to the unit and tier that resolved (``resolved_unit``/
+``resolved_tier``), even after a reopen moved the grievance elsewhere.  Open, overdue, breaches
+and pending decisions belong to whoever holds the grievance now.
 
 Computed overall, per unit and per tier.  Records are read in pipelined batches from the
 open and ended indexes; ``summarise`` is pure so a fixture can be checked by hand.
@@ -40,6 +50,7 @@ STAT_FIELDS = (
     "breaches",
     "overdue",
     "ack_due",
+    "duplicate_of",
 )
 
 
@@ -90,10 +101,60 @@ def _int(value: str | None) -> int:
     return int(value) if value else 0
 
 
-def _response_missed(rec: Mapping[str, str], state: str, now_ms: int) -> bool:
-    """Return whether a never-acknowledged grievance has already missed its response SLA."""
+def _deadline_missed(rec: Mapping[str, str], state: str, now_ms: int) -> bool:
+    """Return whether a deadline of the grievance passed unmet (so it was due and not met).
+
+    An ended grievance's deadlines are cleared, so its recorded breaches are what say so.
+    """
     due = _int(rec.get("ack_due"))
-    return bool(_int(rec.get("breaches")) or state not in OPEN_STATES or (due and due < now_ms))
+    return bool(_int(rec.get("breaches")) or (state in OPEN_STATES and due and due < now_ms))
+
+
+def _resolver(rec: Mapping[str, str], current: tuple[str, str]) -> tuple[str, str]:
+    """Return the (unit, tier) that resolved the grievance, or the current one if unknown."""
+    return rec.get("resolved_unit") or current[0], rec.get("resolved_tier") or current[1]
+
+
+class _Scopes:
+    """The buckets a grievance can count in: overall, per unit, per tier."""
+
+    def __init__(self) -> None:
+        self.overall = Bucket()
+        self.units: dict[str, Bucket] = defaultdict(Bucket)
+        self.tiers: dict[str, Bucket] = defaultdict(Bucket)
+
+    def of(self, unit: str, tier: str) -> list[Bucket]:
+        return [self.overall, self.units[unit], self.tiers[tier]]
+
+
+def _count_work(
+    rec: Mapping[str, str], current: list[Bucket], scopes: _Scopes, now_ms: int
+) -> None:
+    """Count the response, resolution and rating of one grievance that has a clock of its own."""
+    state = rec.get("state", "")
+    holder = (rec.get("assignee") or "-", rec.get("tier") or "-")
+    submitted = _int(rec.get("submitted_at"))
+    missed = _deadline_missed(rec, state, now_ms)
+    if rec.get("first_acked_at"):
+        for bucket in scopes.of(rec.get("ack_unit") or "-", rec.get("ack_tier") or "-"):
+            bucket.response_decided += 1
+            bucket.responded_in_sla += rec.get("ack_in_sla") == "1"
+            bucket.ack_times.append((_int(rec["first_acked_at"]) - submitted) / 1000)
+    elif missed:
+        for bucket in current:
+            bucket.response_decided += 1
+    if rec.get("resolved_at"):
+        for bucket in scopes.of(*_resolver(rec, holder)):
+            bucket.resolvable += 1
+            bucket.resolved += 1
+            bucket.resolve_times.append((_int(rec["resolved_at"]) - submitted) / 1000)
+    elif state != "withdrawn" or missed:
+        for bucket in current:
+            bucket.resolvable += 1
+    if rec.get("rating"):
+        for bucket in scopes.of(*_resolver(rec, holder)):
+            bucket.rated += 1
+            bucket.satisfied += _int(rec["rating"]) >= 4
 
 
 def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str, Any]:
@@ -101,46 +162,21 @@ def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str
 
     ``now_ms`` lets a passed ack deadline count as a missed response before its timer fires.
     """
-    overall = Bucket()
-    units: dict[str, Bucket] = defaultdict(Bucket)
-    tiers: dict[str, Bucket] = defaultdict(Bucket)
+    scopes = _Scopes()
     for rec in records:
         state = rec.get("state", "")
-        current = [overall, units[rec.get("assignee") or "-"], tiers[rec.get("tier") or "-"]]
+        current = scopes.of(rec.get("assignee") or "-", rec.get("tier") or "-")
         for bucket in current:
             bucket.total += 1
             bucket.open += state in OPEN_STATES
             bucket.overdue += rec.get("overdue") == "1" and state in OPEN_STATES
             bucket.breaches += _int(rec.get("breaches"))
-        submitted = _int(rec.get("submitted_at"))
-        if rec.get("first_acked_at"):
-            scopes = [overall, units[rec.get("ack_unit", "-")], tiers[rec.get("ack_tier", "-")]]
-            for bucket in scopes:
-                bucket.response_decided += 1
-                bucket.responded_in_sla += rec.get("ack_in_sla") == "1"
-                bucket.ack_times.append((_int(rec["first_acked_at"]) - submitted) / 1000)
-        elif _response_missed(rec, state, now_ms):
-            for bucket in current:
-                bucket.response_decided += 1
-        if state != "withdrawn":
-            resolved = bool(rec.get("resolved_at"))
-            scopes = current
-            if resolved:
-                unit, tier = rec.get("resolved_unit", "-"), rec.get("resolved_tier", "-")
-                scopes = [overall, units[unit], tiers[tier]]
-            for bucket in scopes:
-                bucket.resolvable += 1
-                bucket.resolved += resolved
-                if resolved:
-                    bucket.resolve_times.append((_int(rec["resolved_at"]) - submitted) / 1000)
-        if rec.get("rating"):
-            for bucket in current:
-                bucket.rated += 1
-                bucket.satisfied += _int(rec["rating"]) >= 4
+        if not rec.get("duplicate_of"):  # else the original's clock and work stand for it
+            _count_work(rec, current, scopes, now_ms)
     return {
-        "overall": overall.as_dict(),
-        "by_unit": {unit: b.as_dict() for unit, b in sorted(units.items())},
-        "by_tier": {tier: b.as_dict() for tier, b in sorted(tiers.items())},
+        "overall": scopes.overall.as_dict(),
+        "by_unit": {unit: b.as_dict() for unit, b in sorted(scopes.units.items())},
+        "by_tier": {tier: b.as_dict() for tier, b in sorted(scopes.tiers.items())},
     }
 
 

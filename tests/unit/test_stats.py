@@ -22,19 +22,19 @@ RECORDS = [
      "overdue": "1"},
     # freshly assigned, still inside its ack window: response not decided yet
     {"state": "assigned", "tier": "1", "assignee": "m-li", "submitted_at": "0"},
-    # withdrawn before anyone acted: decided (no response), not counted for resolution
+    # withdrawn before any deadline passed: never due, in no response/resolution denominator
     {"state": "withdrawn", "tier": "1", "assignee": "m-li", "submitted_at": "0"},
 ]  # fmt: skip
 
 
 def test_overall_rates_match_hand_computation() -> None:
-    """1 of 4 decided responses in SLA; 2 of 4 resolvable resolved; 1 of 2 ratings ≥ 4."""
+    """1 of 3 decided responses in SLA; 2 of 4 resolvable resolved; 1 of 2 ratings ≥ 4."""
     overall = summarise(RECORDS)["overall"]
     assert overall["total"] == 5
     assert overall["open"] == 3
     assert overall["overdue"] == 1
     assert overall["breaches"] == 3
-    assert overall["response_rate"] == 0.25
+    assert overall["response_rate"] == 0.3333
     assert overall["resolution_rate"] == 0.5
     assert overall["satisfaction_rate"] == 0.5
     assert overall["ack_time_s"] == {"median": 180.0, "p90": 300.0}
@@ -69,3 +69,63 @@ def test_empty_is_not_a_division_by_zero() -> None:
     overall = summarise([])["overall"]
     assert overall["response_rate"] is None
     assert overall["ack_time_s"] == {"median": None, "p90": None}
+
+
+def _withdrawn(**fields: str) -> dict[str, str]:
+    record = {"state": "withdrawn", "tier": "1", "assignee": "m-li", "submitted_at": "0"}
+    return {**record, **fields}
+
+
+def test_withdrawn_before_its_deadline_is_not_a_miss() -> None:
+    """Withdrawn with no breach: no response or resolution was due, the holder is not at 0%."""
+    result = summarise([_withdrawn()], now_ms=3600 * S)
+    assert result["overall"]["response_rate"] is None
+    assert result["overall"]["resolution_rate"] is None
+    assert result["by_unit"]["m-li"]["response_rate"] is None
+
+
+def test_withdrawn_after_its_ack_deadline_passed_is_a_miss() -> None:
+    """Withdrawn after an unanswered ack deadline (a breach recorded): a missed response."""
+    result = summarise([_withdrawn(tier="2", assignee="b-east", breaches="1")])
+    assert result["overall"]["response_rate"] == 0.0
+    assert result["overall"]["resolution_rate"] == 0.0
+    assert result["by_unit"]["b-east"]["response_rate"] == 0.0
+
+
+def test_duplicate_is_in_no_response_or_resolution_denominator() -> None:
+    """A linked duplicate, open or closed with its original, leaves the rates to the original."""
+    closed = {
+        "state": "closed",
+        "tier": "1",
+        "submitted_at": "0",
+        "duplicate_of": "g-1",
+        "resolved_at": str(60 * S),
+    }
+    linked = {"state": "submitted", "submitted_at": "0", "duplicate_of": "g-1", "ack_due": "1"}
+    overall = summarise([closed, linked], now_ms=3600 * S)["overall"]
+    assert overall["total"] == 2
+    assert overall["response_rate"] is None
+    assert overall["resolution_rate"] is None
+
+
+def test_rating_and_resolution_are_credited_to_the_resolver() -> None:
+    """Member resolved, rated 1, reopened to the branch: the member holds the sample."""
+    reopened = {
+        "state": "assigned",
+        "tier": "2",
+        "assignee": "b-east",
+        "submitted_at": "0",
+        "first_acked_at": str(60 * S),
+        "ack_in_sla": "1",
+        "ack_tier": "1",
+        "ack_unit": "m-wang",
+        "resolved_at": str(600 * S),
+        "resolved_tier": "1",
+        "resolved_unit": "m-wang",
+        "rating": "1",
+    }
+    result = summarise([reopened])
+    member, branch = result["by_unit"]["m-wang"], result["by_unit"]["b-east"]
+    assert (member["satisfaction_rate"], member["resolution_rate"]) == (0.0, 1.0)
+    assert (branch["satisfaction_rate"], branch["resolution_rate"]) == (None, None)
+    assert (branch["open"], result["by_tier"]["1"]["satisfaction_rate"]) == (1, 0.0)
