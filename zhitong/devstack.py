@@ -34,6 +34,7 @@ from shared.config import load_config
 from shared.logging import configure_logging, get_logger
 from shared.privacy import mask
 from zhitong.redis_server import RedisServer, free_port
+from zhitong.stackfile import DEFAULT_VAR_DIR, remove_stack_file, write_stack_file
 
 log = get_logger(__name__)
 
@@ -97,6 +98,8 @@ class DevStack:
     redis_url: str = ""
     children: list[Child] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
+    # Set once this stack wrote <var>/stack.json: only then is it ours to remove.
+    stack_file: Path | None = None
     _output_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self) -> int:
@@ -190,6 +193,8 @@ class DevStack:
             log.info("redis_started", redis_url=self.redis_url, data_dir=str(server.data_dir))
         for child in self.children:
             child.env["ZHITONG_REDIS_URL"] = self.redis_url
+        intake = next((c.url for c in self.children if c.name == "intake"), None)
+        self.stack_file = write_stack_file(self.options.var_dir, self.redis_url, intake)
 
     def _spawn(self, child: Child) -> None:
         log_path = self.options.var_dir / "logs" / f"{child.name}.log"
@@ -271,6 +276,9 @@ class DevStack:
         for child in self.children:
             if child.pump is not None:
                 child.pump.join(timeout=2)
+        if self.stack_file is not None:
+            remove_stack_file(self.options.var_dir)
+            self.stack_file = None
         if self.redis is not None:
             self.redis.stop()
             log.info("redis_stopped", data_dir=str(self.redis.data_dir))
@@ -299,6 +307,7 @@ class DevStack:
         if "receiver" in by_name:
             lines.append(f"  webhooks   {by_name['receiver'].url}/hooks  (demo receiver)")
         lines.append(f"  redis      {self.redis_url}" + self._redis_note())
+        lines.append(f"  CLI        {self._cli_note()}")
         lines.append(f"  API key    {self._api_key_note()}")
         lines.append(f"  logs       {self.options.var_dir}/logs/<service>.log (JSON on stdout too)")
         skipped = [n for n in (*SERVICES, "receiver") if n not in by_name]
@@ -312,6 +321,19 @@ class DevStack:
         if self.redis is None:
             return "  (external)"
         return f"  (private redis-server, AOF in {self.redis.data_dir})"
+
+    def _cli_note(self) -> str:
+        """Return how ``zhitong stats`` & co. find this stack's Redis."""
+        var_dir = self.options.var_dir
+        via = (
+            "zhitong stats"
+            if var_dir == DEFAULT_VAR_DIR
+            else f"ZHITONG_VAR_DIR={var_dir} zhitong stats"
+        )
+        return (
+            f"{via}  (reads {self.stack_file} from this directory; elsewhere: "
+            f"export ZHITONG_REDIS_URL={self.redis_url})"
+        )
 
     def _api_key_note(self) -> str:
         digest = hashlib.sha256(DEMO_API_KEY.encode()).hexdigest()

@@ -22,6 +22,7 @@ from tests.helpers import eventually
 from tests.integration.test_end_to_end import _config
 from tests.processes import ServiceProcess
 from zhitong.cli import app
+from zhitong.stackfile import write_stack_file
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +185,19 @@ async def test_unreachable_redis_is_one_line() -> None:
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: Redis at redis://u:***@127.0.0.1:1/0:")
     assert "secret" not in line
+
+
+async def test_submit_without_a_url_uses_the_running_stacks_redis(
+    redis_url: str, redis: Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Next to a running stack, ``submit`` with no --redis-url publishes on that stack's Redis."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZHITONG_REDIS_URL", raising=False)
+    monkeypatch.delenv("ZHITONG_VAR_DIR", raising=False)
+    write_stack_file(Path("var"), redis_url, None)
+    result = await zhitong_async("submit", "--worker-id", "w-st", "--description", "工资被拖欠")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"redis: {redis_url} (the running stack, from {Path('var/stack.json')})"
+    ]
+    assert await redis.xlen("zt:intake") == 1

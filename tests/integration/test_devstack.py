@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from zhitong.cli import app
 from zhitong.redis_server import free_port
 
 pytestmark = pytest.mark.integration
@@ -133,6 +135,22 @@ def test_run_serves_then_stops_cleanly_on_ctrl_c(stack: Stack) -> None:
     assert events[-2:] == ["redis_stopped", "stack_stopped"]
     assert (stack.var_dir / "redis" / "appendonlydir").is_dir()
     assert (stack.var_dir / "logs" / "intake.log").read_text(encoding="utf-8").strip()
+    assert not (stack.var_dir / "stack.json").exists(), "stack.json outlived a clean stop"
+
+
+def test_the_cli_finds_the_running_stacks_redis(stack: Stack) -> None:
+    """The banner tells how; given only the var dir, ``zhitong stats`` reads the stack's Redis."""
+    stack.wait_running()
+    redis_url = f"redis://127.0.0.1:{stack.redis_port()}/0"
+    assert f"ZHITONG_VAR_DIR={stack.var_dir} zhitong stats" in stack.banner()
+    assert f"export ZHITONG_REDIS_URL={redis_url}" in stack.banner()
+    env = {"ZHITONG_VAR_DIR": str(stack.var_dir), "ZHITONG_REDIS_URL": None}
+    result = CliRunner().invoke(app, ["stats", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"redis: {redis_url} (the running stack, from {stack.var_dir / 'stack.json'})"
+    ]
+    assert isinstance(json.loads(result.stdout), dict)
 
 
 def test_run_stops_everything_when_a_service_dies(stack: Stack) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from typer.testing import CliRunner
 from shared.config import load_config
 from shared.config_checks import ConfigError
 from zhitong.cli import app
+from zhitong.stackfile import choose_redis, write_stack_file
 
 runner = CliRunner()
 
@@ -140,3 +144,62 @@ def test_validate_lists_what_services_refuse_at_load(
     ]
     assert "endpoint 'edu'" in result.stderr
     assert "no entry for urgency low, normal, high, critical" in result.stderr
+
+
+@pytest.fixture(name="in_tmp_dir")
+def fixture_in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return a temp dir made the working directory, with no Redis URL or var dir in the env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZHITONG_REDIS_URL", raising=False)
+    monkeypatch.delenv("ZHITONG_VAR_DIR", raising=False)
+    return tmp_path
+
+
+def test_redis_commands_read_the_running_stacks_redis_and_say_so(in_tmp_dir: Path) -> None:
+    """Given no URL, ``stats`` reads the Redis named in var/stack.json and names it on stderr."""
+    del in_tmp_dir
+    write_stack_file(Path("var"), "redis://127.0.0.1:1/0", None)
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 1
+    noted, error = result.stderr.splitlines()
+    assert (
+        noted == f"redis: redis://127.0.0.1:1/0 (the running stack, from {Path('var/stack.json')})"
+    )
+    assert error.startswith("error: Redis at redis://127.0.0.1:1/0:")
+
+
+def test_a_given_redis_url_wins_over_the_stack_file(in_tmp_dir: Path) -> None:
+    """``--redis-url`` is used as given, with no note: the stack file is not consulted."""
+    del in_tmp_dir
+    write_stack_file(Path("var"), "redis://127.0.0.1:1/0", None)
+    result = runner.invoke(app, ["dlq", "list", "--redis-url", "redis://127.0.0.1:2/0"])
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: Redis at redis://127.0.0.1:2/0:")
+
+
+def test_var_dir_env_moves_the_stack_file(
+    in_tmp_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ZHITONG_VAR_DIR`` says where to look, as it says where ``zhitong run`` writes."""
+    write_stack_file(in_tmp_dir / "elsewhere", "redis://127.0.0.1:3/0", None)
+    monkeypatch.setenv("ZHITONG_VAR_DIR", str(in_tmp_dir / "elsewhere"))
+    assert choose_redis(None).url == "redis://127.0.0.1:3/0"
+
+
+def test_stale_or_missing_stack_file_falls_back_to_the_default_with_the_reason(
+    in_tmp_dir: Path,
+) -> None:
+    """No file, or one left by a stack that is gone, means the default Redis, and says why."""
+    missing = choose_redis(None)
+    assert missing.url == "redis://127.0.0.1:6379/0"
+    assert "no running stack" in missing.origin
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True
+    )
+    path = write_stack_file(in_tmp_dir / "var", "redis://127.0.0.1:1/0", None)
+    body = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**body, "pid": int(gone.stdout)}), encoding="utf-8")
+    stale = choose_redis(None)
+    assert stale.url == "redis://127.0.0.1:6379/0"
+    assert "stale" in stale.origin

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from shared.streams import DEFAULT_PREFIX, Keys
-from zhitong.cli.common import DEFAULT_REDIS_URL, Prefix, RedisUrl, with_redis
+from zhitong.cli.common import Prefix, RedisUrl, with_redis
 
 app = typer.Typer(
     help="Measure intake's category/urgency classifier (issue 16).", no_args_is_help=True
@@ -35,7 +35,7 @@ def export(
         Path | None,
         typer.Option(help="Append to this corpus folder (one <category>.tsv per category)."),
     ] = None,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
 ) -> None:
     """Turn reclassified grievances into labelled training lines (print, or append to --out)."""

@@ -15,17 +15,22 @@ from redis.exceptions import RedisError
 from rich.console import Console
 
 from zhitong.i18n import Lang
+from zhitong.stackfile import choose_redis
 
 T = TypeVar("T")
 RedisUrl = Annotated[
-    str, typer.Option(envvar="ZHITONG_REDIS_URL", help="Redis to use (redis:// or rediss://).")
+    str | None,
+    typer.Option(
+        envvar="ZHITONG_REDIS_URL",
+        help="Redis to use (redis:// or rediss://); default: the running stack's "
+        "(var/stack.json, or $ZHITONG_VAR_DIR), else redis://127.0.0.1:6379/0.",
+    ),
 ]
 Prefix = Annotated[
     str, typer.Option(envvar="ZHITONG_STREAM_PREFIX", help="Prefix of every stream and key.")
 ]
 LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the human output.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -50,8 +55,16 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def with_redis(redis_url: str, work: Callable[[Redis], Awaitable[T]]) -> T:
-    """Return ``work(client)`` run on a client for ``redis_url``; Redis errors become one line."""
+def with_redis(redis_url: str | None, work: Callable[[Redis], Awaitable[T]]) -> T:
+    """Return ``work(client)`` run on a client for ``redis_url``; Redis errors become one line.
+
+    Given no URL, the running stack's Redis (or the default) is used and named on stderr, so
+    zeros from the wrong Redis never pass for the stack's numbers.
+    """
+    if redis_url is None:
+        choice = choose_redis(None)
+        typer.echo(f"redis: {safe_url(choice.url)} ({choice.origin})", err=True)
+        redis_url = choice.url
 
     async def main() -> T:
         client = Redis.from_url(redis_url, socket_connect_timeout=5)

@@ -11,7 +11,6 @@ from rich.progress import Progress
 
 from shared.streams import DEFAULT_PREFIX, Keys
 from zhitong.cli.common import (
-    DEFAULT_REDIS_URL,
     JsonOption,
     LangOption,
     Prefix,
@@ -34,7 +33,7 @@ def list_letters(
     limit: Annotated[
         int | None, typer.Option(help="Show at most this many (oldest first).")
     ] = None,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
     as_json: JsonOption = False,
@@ -63,7 +62,7 @@ def replay(
     ids: IdsArgument = None,
     *,
     every: AllOption = False,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
 ) -> None:
     """Put dead letters back on their stream and delete them from the DLQ (atomic per entry).
@@ -121,7 +120,7 @@ def purge(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask (required in scripts).")
     ] = False,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
 ) -> None:
     """Delete dead letters for good (list them first; replay what should be retried)."""

@@ -10,7 +10,6 @@ from redis.asyncio import Redis
 
 from shared.streams import DEFAULT_PREFIX, Keys
 from zhitong.cli.common import (
-    DEFAULT_REDIS_URL,
     JsonOption,
     LangOption,
     Prefix,
@@ -55,7 +54,7 @@ def submit(  # typer maps each option to a keyword parameter
     key: Annotated[
         str | None, typer.Option(envvar="ZHITONG_API_KEY", help="API key with 'submit' scope.")
     ] = None,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     as_json: JsonOption = False,
 ) -> None:
@@ -108,7 +107,7 @@ def submit(  # typer maps each option to a keyword parameter
 def show(
     grievance: Annotated[str, typer.Argument(help="A grievance id or tracking number.")],
     *,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
     as_json: JsonOption = False,
@@ -135,7 +134,7 @@ def show(
 
 def stats(
     *,
-    redis_url: RedisUrl = DEFAULT_REDIS_URL,
+    redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
     as_json: JsonOption = False,
