@@ -1,23 +1,41 @@
 """Our own Prometheus series, refreshed from Redis when ``/metrics`` is scraped.
 
-Every service exports stream lag, pending entries and DLQ depth; the router also exports
-grievances by state, open overdue grievances and SLA breaches by tier (from the same
-records as ``shared.stats``, cached briefly so frequent scrapes stay cheap).
+Every service exports stream lag, pending entries and DLQ depth by kind; the router also
+exports grievances by state, open overdue grievances and SLA breaches by tier (from the same
+records as ``shared.stats``, cached briefly so frequent scrapes stay cheap).  Every refresh
+sets each known label value, so a state, tier or kind that emptied reads 0, not its last
+count.  ``HttpMetrics`` counts HTTP requests by route template and status.
+
+Label values are bounded: states, tiers and DLQ kinds are fixed sets (anything else is
+``other``), routes are path templates (``/v1/grievances/{grievance_id}``), never raw URLs.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import Counter as CounterMetric
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.events import OPEN_STATES
+from shared import codec
+from shared.events import OPEN_STATES, State
+from shared.record import TIERS
 from shared.redis.client import as_text
 from shared.stats import load_records
 from shared.streams import Keys
+
+# What writes to the DLQ: a consumer giving up (poison), the router refusing an action it
+# cannot even read (invalid_action), the notifier giving up a delivery (notification.failed).
+DLQ_KINDS = ("poison", "invalid_action", "notification.failed")
+OTHER = "other"
+# The DLQ is read entry by entry to count kinds; past this many the rest count as "other".
+DLQ_SCAN_LIMIT = 10_000
+DLQ_PAGE = 1_000
 
 
 class StreamGauges:
@@ -40,11 +58,14 @@ class StreamGauges:
             registry=registry,
         )
         self.dlq = Gauge(
-            "zhitong_dlq_depth", "Entries in the dead-letter stream", registry=registry
+            "zhitong_dlq_depth",
+            "Entries in the dead-letter stream by the kind in their payload",
+            ["kind"],
+            registry=registry,
         )
 
     async def refresh(self) -> None:
-        """Read XINFO GROUPS of every stream and XLEN of the DLQ."""
+        """Read XINFO GROUPS of every stream and count the DLQ's entries by kind."""
         for stream in self.streams:
             try:
                 groups = await self.client.xinfo_groups(stream)
@@ -54,7 +75,34 @@ class StreamGauges:
                 name = as_text(group["name"])
                 self.lag.labels(stream, name).set(group.get("lag") or 0)
                 self.pending.labels(stream, name).set(group["pending"])
-        self.dlq.set(await self.client.xlen(self.keys.dlq))
+        kinds = await dlq_kinds(self.client, self.keys.dlq)
+        for kind in (*DLQ_KINDS, OTHER):
+            self.dlq.labels(kind).set(kinds[kind])
+
+
+def _kind(fields: Any) -> str:
+    """Return the kind a DLQ entry's payload names, ``other`` for anything else."""
+    try:
+        kind = codec.decode(fields).get("kind")
+    except codec.PayloadError:  # an unreadable record is still a dead letter
+        return OTHER
+    return kind if kind in DLQ_KINDS else OTHER
+
+
+async def dlq_kinds(client: Redis, stream: str) -> Counter[str]:
+    """Return the DLQ's depth by kind, reading at most ``DLQ_SCAN_LIMIT`` entries."""
+    kinds: Counter[str] = Counter()
+    start, scanned = "-", 0
+    while scanned < DLQ_SCAN_LIMIT:
+        # redis-py types stream replies loosely (None for an empty reply).
+        page = await client.xrange(stream, min=start, count=DLQ_PAGE) or []
+        kinds.update(_kind(fields) for _, fields in page)
+        scanned += len(page)
+        if len(page) < DLQ_PAGE:
+            return kinds
+        start = "(" + as_text(page[-1][0])
+    kinds[OTHER] += max(0, await client.xlen(stream) - scanned)
+    return kinds
 
 
 class GrievanceGauges:
@@ -91,11 +139,56 @@ class GrievanceGauges:
         breaches: Counter[str] = Counter()
         for record in records:
             breaches[record.get("tier") or "0"] += int(record.get("breaches") or 0)
-        for state, count in states.items():
-            self.by_state.labels(state).set(count)
+        for state in {*State, *states}:  # every known state, so an emptied one reads 0
+            self.by_state.labels(state).set(states[state])
         self.overdue.set(
             sum(r.get("overdue") == "1" and r.get("state") in OPEN_STATES for r in records)
         )
-        for tier, count in breaches.items():
-            self.breaches.labels(tier).set(count)
+        for tier in {*map(str, TIERS), *breaches}:
+            self.breaches.labels(tier).set(breaches[tier])
         self.read_at = time.monotonic()
+
+
+class HttpMetrics:
+    """ASGI middleware: requests by method, route template and status, and their latency.
+
+    The template is the route the app's router matched (it records it in the scope); a
+    request refused before routing (an unknown path, a body over the limit) counts as
+    ``other``, so a scan of random URLs adds no series.
+    """
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = CounterMetric(
+            "zhitong_http_requests",
+            "HTTP requests by method, route template and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "zhitong_http_request_duration_seconds",
+            "HTTP request latency by method and route template",
+            ["method", "route"],
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless the app starts a response before it fails
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = str(getattr(scope.get("route"), "path", OTHER))
+            method = scope["method"]
+            self.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.requests.labels(method, route, str(status)).inc()

@@ -25,6 +25,7 @@ from shared import codec
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
+from shared.metrics import HttpMetrics
 from shared.privacy import pseudonym_secret
 from shared.redis.client import make_client
 from shared.redis.scripts import Scripts
@@ -76,6 +77,8 @@ def build_app(
     # Open311 answers in GeoReport's error shape and checks the depth of its bodies itself.
     app.add_middleware(JsonDepthLimit, max_depth=codec.MAX_DEPTH, exempt=("/open311/",))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so requests the limits above refuse are counted too.
+    app.add_middleware(HttpMetrics, registry=registry)
     return app
 
 

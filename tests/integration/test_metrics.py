@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from services.router.app import build_app
 from shared.events import Urgency
+from shared.metrics import DLQ_KINDS, GrievanceGauges, StreamGauges
 from tests.helpers import eventually
+from tests.integration.intake_support import (
+    AUTH,
+    fixture_http,  # noqa: F401  (fixture used by name)
+    fixture_intake_app,  # noqa: F401  (fixture used by name)
+    grievance_body,
+)
 from tests.integration.router_support import (
     KEYS,
     act,
@@ -63,8 +73,78 @@ async def test_metrics_reflect_the_scenario(redis_url: str, redis: Redis) -> Non
     assert samples[("zhitong_grievances", (("state", "withdrawn"),))] == 1
     assert samples[("zhitong_sla_breaches", (("tier", "2"),))] == 1
     assert samples[("zhitong_grievances_overdue", ())] == 0
-    assert samples[("zhitong_dlq_depth", ())] == 1
+    assert samples[("zhitong_dlq_depth", (("kind", "poison"),))] == 1
     lag = ("zhitong_stream_lag", (("group", "router"), ("stream", "zt:submitted")))
     assert samples[lag] == 0
     assert samples[("zhitong_timers_fired_total", ())] >= 2  # the ack breach and its warning
     assert any(name.startswith("faststream_") for name, _ in samples)
+
+
+async def test_a_state_and_a_tier_that_emptied_read_zero(redis: Redis) -> None:
+    """The only assigned grievance, breached at tier 2, is escalated and then withdrawn."""
+    registry = CollectorRegistry()
+    gauges = GrievanceGauges(redis, KEYS, registry, max_age_s=0)
+
+    async def scrape(**fields: str) -> dict[str, float | None]:
+        await redis.hset(KEYS.grievance("g1"), mapping=fields)
+        await gauges.refresh()
+        return {
+            "assigned": registry.get_sample_value("zhitong_grievances", {"state": "assigned"}),
+            "withdrawn": registry.get_sample_value("zhitong_grievances", {"state": "withdrawn"}),
+            "tier2": registry.get_sample_value("zhitong_sla_breaches", {"tier": "2"}),
+            "tier3": registry.get_sample_value("zhitong_sla_breaches", {"tier": "3"}),
+        }
+
+    await redis.zadd(KEYS.open_index, {"g1": 1})
+    first = await scrape(state="assigned", tier="2", breaches="1")
+    assert first == {"assigned": 1, "withdrawn": 0, "tier2": 1, "tier3": 0}
+    await redis.zrem(KEYS.open_index, "g1")
+    await redis.zadd(KEYS.ended_index, {"g1": 2})
+    after = await scrape(state="withdrawn", tier="3", breaches="2")
+    assert after == {"assigned": 0, "withdrawn": 1, "tier2": 0, "tier3": 2}
+
+
+async def test_dlq_depth_is_counted_by_kind(redis: Redis) -> None:
+    """Dead letters are counted by their payload's kind; unknown or unreadable ones as other."""
+    registry = CollectorRegistry()
+    gauges = StreamGauges(redis, KEYS, registry)
+    for kind in ("poison", "poison", "notification.failed", "made-up"):
+        await redis.xadd(KEYS.dlq, {"payload": json.dumps({"kind": kind})})
+    await redis.xadd(KEYS.dlq, {"payload": "{not json"})
+    await gauges.refresh()
+    depth = {
+        kind: registry.get_sample_value("zhitong_dlq_depth", {"kind": kind})
+        for kind in (*DLQ_KINDS, "other")
+    }
+    assert depth == {"poison": 2, "invalid_action": 0, "notification.failed": 1, "other": 2}
+    await redis.delete(KEYS.dlq)
+    await gauges.refresh()
+    assert registry.get_sample_value("zhitong_dlq_depth", {"kind": "poison"}) == 0
+
+
+async def test_http_requests_are_counted_by_route_template_and_status(
+    http: httpx.AsyncClient,
+) -> None:
+    """A 202 and a 422 on POST, a GET by id: counted under templates, never raw ids."""
+    accepted = await http.post("/v1/grievances", json=grievance_body(), headers=AUTH)
+    assert accepted.status_code == 202, accepted.text
+    refused = await http.post("/v1/grievances", json={"worker": {}}, headers=AUTH)
+    assert refused.status_code == 422
+    gid = accepted.json()["id"]
+    await http.get(f"/v1/grievances/{gid}", headers=AUTH)
+    await http.get("/no/such/page")
+    samples = _samples((await http.get("/metrics")).text)
+    requests = {
+        labels: value
+        for (name, labels), value in samples.items()
+        if name == "zhitong_http_requests_total"
+    }
+    post = (("method", "POST"), ("route", "/v1/grievances"))
+    assert requests[(*post, ("status", "202"))] == 1
+    assert requests[(*post, ("status", "422"))] == 1
+    assert not any(gid in value for labels in requests for _, value in labels)
+    routes = {dict(labels)["route"] for labels in requests}
+    assert "other" in routes  # the unknown page, whatever its URL
+    assert "/v1/grievances/{grievance_id}" in routes
+    count = ("zhitong_http_request_duration_seconds_count", post)
+    assert samples[count] == 2
