@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from shared.config import load_config
+from shared.config import Config, load_config
 from shared.logging import configure_logging, get_logger
 from shared.privacy import mask
 from zhitong.redis_server import RedisServer, free_port
@@ -100,6 +100,8 @@ class DevStack:
     stop_requested: threading.Event = field(default_factory=threading.Event)
     # Set once this stack wrote <var>/stack.json: only then is it ours to remove.
     stack_file: Path | None = None
+    # Components not started, with the reason the banner gives.
+    skipped: dict[str, str] = field(default_factory=dict)
     _output_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def serve(self) -> int:
@@ -126,8 +128,8 @@ class DevStack:
         config = self.options.config.resolve()
         if not config.is_file():
             raise DevStackError(f"config file not found: {self.options.config}")
-        load_config(config)  # fail fast with the schema error rather than in three children
-        self.children = self._plan_children(config)
+        # Fail fast with the schema error rather than in three children.
+        self.children = self._plan_children(config, load_config(config))
         busy = [c for c in self.children if _port_open(c.port)]
         if busy:
             names = ", ".join(f"{c.name} port {c.port}" for c in busy)
@@ -143,18 +145,22 @@ class DevStack:
             self._spawn(child)
         self._wait_ready()
 
-    def _plan_children(self, config: Path) -> list[Child]:
+    def _plan_children(self, config: Path, loaded: Config) -> list[Child]:
         children: list[Child] = []
         for offset, name in enumerate(SERVICES):
             module = f"services.{name}"
             if not _module_exists(f"{module}.__main__"):
-                log.warning("component_skipped", component=name, reason=f"{module} not written yet")
+                self._skip(name, f"{module} not written yet")
                 continue
             port = self.options.http_port + offset
             argv = [sys.executable, "-m", module]
             children.append(Child(name, module, argv, self._child_env(config, port), port))
         if self.options.receiver:
-            if _module_exists("zhitong.receiver"):
+            if not _has_webhooks(loaded):
+                # The receiver verifies signatures with the config's webhook secrets; with
+                # none it exits 2, which would stop the whole stack.
+                self._skip("receiver", f"no webhook endpoints in {self.options.config}")
+            elif _module_exists("zhitong.receiver"):
                 port = self.options.receiver_port
                 argv = [
                     sys.executable, "-m", "zhitong.receiver",
@@ -163,12 +169,12 @@ class DevStack:
                 env = self._child_env(config, port)
                 children.append(Child("receiver", "zhitong.receiver", argv, env, port, False))
             else:
-                log.warning(
-                    "component_skipped",
-                    component="receiver",
-                    reason="zhitong.receiver not written yet",
-                )
+                self._skip("receiver", "zhitong.receiver not written yet")
         return children
+
+    def _skip(self, name: str, reason: str) -> None:
+        self.skipped[name] = reason
+        log.warning("component_skipped", component=name, reason=reason)
 
     def _child_env(self, config: Path, port: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -308,13 +314,13 @@ class DevStack:
             lines.append(f"  webhooks   {by_name['receiver'].url}/hooks  (demo receiver)")
         lines.append(f"  redis      {self.redis_url}" + self._redis_note())
         lines.append(f"  CLI        {self._cli_note()}")
-        lines.append(f"  API key    {self._api_key_note()}")
+        key, key_note = submit_key(load_config(self.options.config.resolve()))
+        lines.append(f"  API key    {key_note}")
         lines.append(f"  logs       {self.options.var_dir}/logs/<service>.log (JSON on stdout too)")
-        skipped = [n for n in (*SERVICES, "receiver") if n not in by_name]
-        if skipped and self.options.receiver:
-            lines.append(f"  not yet    {', '.join(skipped)} (module not written yet; skipped)")
-        if intake is not None:
-            lines += ["", "Try:", f"  {curl_example(intake.url)}", ""]
+        for name, reason in self.skipped.items():
+            lines.append(f"  {name:<10} not started: {reason}")
+        if intake is not None and key is not None:
+            lines += ["", "Try:", f"  {curl_example(intake.url, key)}", ""]
         _say("\n".join(lines))
 
     def _redis_note(self) -> str:
@@ -335,15 +341,6 @@ class DevStack:
             f"export ZHITONG_REDIS_URL={self.redis_url})"
         )
 
-    def _api_key_note(self) -> str:
-        digest = hashlib.sha256(DEMO_API_KEY.encode()).hexdigest()
-        for key in load_config(self.options.config.resolve()).api_keys:
-            if key.key_sha256 == digest:
-                return (
-                    f"{DEMO_API_KEY}  (source {key.source}; Authorization: Bearer {DEMO_API_KEY})"
-                )
-        return f"see api_keys in {self.options.config} (only hashes are stored)"
-
 
 DEMO_GRIEVANCE: dict[str, Any] = {
     "worker": {
@@ -357,14 +354,44 @@ DEMO_GRIEVANCE: dict[str, Any] = {
 }
 
 
-def curl_example(base_url: str) -> str:
-    """Return a copy-paste curl command that files the demo grievance."""
+def submit_key(config: Config) -> tuple[str | None, str]:
+    """Return the key the banner's curl may show (None: not known) and the banner's key line.
+
+    The config stores only hashes, so the public demo key is shown only when the config
+    accepts it for submitting; otherwise the line names the app(s) whose key to use.
+    """
+    submitters = [k for k in config.api_keys if k.holder == "app" and "submit" in k.scopes]
+    digest = hashlib.sha256(DEMO_API_KEY.encode()).hexdigest()
+    for key in submitters:
+        if key.key_sha256 == digest:
+            return DEMO_API_KEY, (
+                f"{DEMO_API_KEY}  (source {key.source}; Authorization: Bearer {DEMO_API_KEY})"
+            )
+    if not submitters:
+        return None, "none can submit: the config has no app key with the 'submit' scope"
+    holders = ", ".join(repr(k.source) for k in submitters)
+    whose = "app" if len(submitters) == 1 else "one of the apps"
+    return f"<key of {submitters[0].source}>", (
+        f"use the key held by {whose} {holders} (the config stores only hashes; "
+        f"{DEMO_API_KEY} is not accepted)"
+    )
+
+
+def curl_example(base_url: str, key: str = DEMO_API_KEY) -> str:
+    """Return a copy-paste curl command that files the demo grievance with ``key``."""
     body = json.dumps(DEMO_GRIEVANCE, ensure_ascii=False)
     return (
         f"curl -sS -X POST {base_url}/v1/grievances "
-        f"-H 'Authorization: Bearer {DEMO_API_KEY}' -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
         f"-d {shlex.quote(body)}"
     )
+
+
+def _has_webhooks(config: Config) -> bool:
+    """Return True when the demo receiver has secrets to verify with (its own rule)."""
+    if os.environ.get("ZHITONG_RECEIVER_SECRETS", "").split():
+        return True
+    return any(hook.secrets for hook in config.channels.webhooks.values())
 
 
 def _terminate(children: list[Child], timeout: float) -> None:

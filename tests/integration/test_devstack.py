@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -11,13 +12,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from tests.chaos.harness import log_only_config
 from zhitong.cli import app
 from zhitong.redis_server import free_port
 
@@ -82,9 +86,9 @@ class Stack:
         return int(match.group(1))
 
 
-@pytest.fixture(name="stack")
-def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
-    """Return ``zhitong run`` started on free ports with its data under a temp var dir."""
+@contextmanager
+def running_stack(tmp_path: Path, *extra: str) -> Iterator[Stack]:
+    """Run ``zhitong run EXTRA`` on free ports with its data under a temp var dir."""
     http_port = free_port_run(3)
     var_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHITONG_")}
@@ -99,6 +103,7 @@ def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
         str(http_port),
         "--receiver-port",
         str(free_port()),
+        *extra,
     ]
     stdout, stderr = tmp_path / "stdout.jsonl", tmp_path / "stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
@@ -114,6 +119,13 @@ def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(name="stack")
+def fixture_stack(tmp_path: Path) -> Iterator[Stack]:
+    """Return ``zhitong run`` on the demo config, started on free ports."""
+    with running_stack(tmp_path) as stack:
+        yield stack
 
 
 def test_run_serves_then_stops_cleanly_on_ctrl_c(stack: Stack) -> None:
@@ -168,3 +180,25 @@ def test_run_stops_everything_when_a_service_dies(stack: Stack) -> None:
     assert "router exited unexpectedly" in stack.banner()
     assert not _port_open(redis_port)
     assert not _port_open(stack.http_port)
+
+
+def test_a_config_without_webhooks_or_the_demo_key_runs_and_says_so(tmp_path: Path) -> None:
+    """No webhooks: the receiver is skipped with a note; the curl names the key to use."""
+    config = log_only_config(tmp_path / "config.yaml")
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    del raw["channels"]["webhooks"]
+    demo_app = next(key for key in raw["api_keys"] if key["source"] == "demo-app")
+    demo_app.update(source="acme-app", key_sha256=hashlib.sha256(b"acme-secret").hexdigest())
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    with running_stack(tmp_path, "--config", str(config)) as stack:
+        stack.wait_running()
+        banner = stack.banner()
+        assert f"receiver   not started: no webhook endpoints in {config}" in banner
+        assert "Bearer zt-demo-key" not in banner
+        assert "use the key held by app 'acme-app'" in banner
+        assert "-H 'Authorization: Bearer <key of acme-app>'" in banner
+        response = httpx.get(f"http://127.0.0.1:{stack.http_port}/readyz", timeout=2)
+        assert response.status_code == 200
+        stack.process.send_signal(signal.SIGTERM)
+        assert stack.process.wait(timeout=STOP_WITHIN_S) == 0
