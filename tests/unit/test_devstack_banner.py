@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from shared.config import ApiKey, load_config
-from zhitong.devstack import DEMO_API_KEY, curl_example, submit_key
+from zhitong.banner import DEMO_API_KEY, curl_example, submit_key
 
 
 def test_the_demo_key_is_shown_when_the_demo_config_accepts_it(demo_config_path: Path) -> None:
