@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.events import Grievance
+from shared.readside import derived_writes
 from shared.redis.client import as_text
 from shared.streams import PAYLOAD_FIELD, Keys
 
@@ -112,6 +113,9 @@ class Record:
     id: str
     fields: dict[str, str]
     version: int = 0
+    # The fields as read (empty for a record not stored yet): the read side derives its
+    # index and KPI-counter writes from the difference (``shared/readside.py``).
+    base: dict[str, str] = field(default_factory=dict)
     changed: dict[str, str] = field(default_factory=dict)
     timers_added: list[tuple[str, int]] = field(default_factory=list)
     timers_removed: list[str] = field(default_factory=list)
@@ -124,7 +128,7 @@ class Record:
     def from_hash(cls, grievance_id: str, raw: Mapping[Any, Any]) -> Record:
         """Return the record of an HGETALL reply (bytes or text)."""
         fields = {as_text(k): as_text(v) for k, v in raw.items()}
-        return cls(grievance_id, fields, int(fields.get("v") or 0))
+        return cls(grievance_id, fields, int(fields.get("v") or 0), dict(fields))
 
     def get(self, name: str) -> str:
         """Return a field as text ('' when unset)."""
@@ -303,6 +307,8 @@ class Commit:
         if record.changed:
             flat = [x for pair in record.changed.items() for x in pair]
             self.op("HSET", gkey, *flat)
+            for command, key, args in derived_writes(keys, record.id, record.base, record.fields):
+                self.op(command, key, *args)
         self.op("HINCRBY", gkey, "v", 1)
         if record.timers_removed:
             self.op("ZREM", keys.timers, *record.timers_removed)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from shared.events import Grievance
+from shared.readside import derived_writes
 from shared.record import (
     JSON_FIELDS,
     SLA_FIELDS,
@@ -53,20 +54,26 @@ def _accept_call(
     idem = keys.idempotency(grievance.source, idempotency_key) if idempotency_key else gkey
     submitted_ms = int(grievance.submitted_at.timestamp() * 1000)
     public = is_public_report(grievance.channel.value, grievance.anonymous)
-    # A public Open311 report is listed in the same step it is accepted (never lost between).
-    listed = (
-        [keys.open311_requests(), keys.open311_requests(grievance.category.value)] if public else []
-    )
+    fields = initial_fields(grievance)
+    writes = derived_writes(keys, grievance.id, {}, fields)
+    if public:  # listed from the moment it exists (never lost between accept and listing)
+        for listing in (keys.open311_requests(), keys.open311_requests(grievance.category.value)):
+            writes.append(("ZADD", listing, [str(submitted_ms), grievance.id]))
+    script_keys = [
+        idem,
+        gkey,
+        keys.submitted,
+        keys.tracking(grievance.tracking_no),
+        keys.open_index,
+        keys.document(grievance.id),
+    ]
+    ops: list[list[Any]] = []
+    for command, key, args in writes:
+        if key not in script_keys:
+            script_keys.append(key)
+        ops.append([command, script_keys.index(key) + 1, *args])
     return (
-        [
-            idem,
-            gkey,
-            keys.submitted,
-            keys.tracking(grievance.tracking_no),
-            keys.open_index,
-            keys.document(grievance.id),
-            *listed,
-        ],
+        script_keys,
         [
             digest if idempotency_key else "",
             grievance.id,
@@ -74,7 +81,8 @@ def _accept_call(
             grievance.model_dump_json(exclude_none=True),
             submitted_ms,
             IDEMPOTENCY_TTL_S,
-            json.dumps(initial_fields(grievance), ensure_ascii=False),
+            json.dumps(fields, ensure_ascii=False),
+            json.dumps(ops, ensure_ascii=False, separators=(",", ":")),
         ],
     )
 

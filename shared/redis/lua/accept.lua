@@ -7,8 +7,10 @@
 -- ARGV[4] grievance JSON   ARGV[5] submitted_at ms   ARGV[6] idempotency TTL seconds
 -- ARGV[7] the first record as flat JSON {field: text} (shared/record.py initial_fields)
 -- KEYS[6] grievance document key (the JSON lives beside the hash so the hash stays compact)
--- KEYS[7], KEYS[8] (public Open311 reports only) the public list and its service's list,
---   sorted sets scored by submitted_at: a listed report is listed from the moment it exists
+-- ARGV[8] the writes derived from the new record, JSON [[command, key index, arg…], …]: the
+--   read side's indexes and KPI counters (shared/readside.py) and, for a public Open311
+--   report, its listing; KEYS[7…] are their keys.  A listed report or an indexed grievance
+--   is so from the moment it exists.
 -- Returns {'accepted', id} | {'duplicate', id} | {'conflict', id} | {'retry', ''} when the
 -- random tracking number is taken (the caller draws another).
 if ARGV[1] ~= '' then
@@ -34,6 +36,12 @@ redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('SET', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[2])
 redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), ARGV[2])
-for i = 7, #KEYS do redis.call('ZADD', KEYS[i], tonumber(ARGV[5]), ARGV[2]) end
+local WRITES = {HINCRBY = true, ZADD = true, ZREM = true, SADD = true, SREM = true}
+for _, op in ipairs(cjson.decode(ARGV[8])) do
+  if not WRITES[op[1]] then return redis.error_reply('command not allowed: ' .. tostring(op[1])) end
+  local args = {}
+  for i = 3, #op do args[#args + 1] = op[i] end
+  redis.call(op[1], KEYS[op[2]], unpack(args))
+end
 redis.call('XADD', KEYS[3], '*', 'payload', ARGV[4])
 return {'accepted', ARGV[2]}
