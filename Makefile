@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && echo "sudo -n"; } || echo none)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 install -y -q
 
-.PHONY: help run test lint typecheck bench setup redis-server chromium docs clean train
+.PHONY: help run test lint typecheck bench bench-tools setup redis-server chromium docs clean train
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,11 +47,30 @@ lint: setup  ## ruff (lint + format check) and mypy --strict.
 typecheck: setup  ## mypy --strict over the code (tests excluded).
 	$(BIN)/mypy shared services zhitong
 
-bench: setup redis-server  ## Run the benchmarks (make bench BENCH_ARGS=--quick for a short run).
-	@if $(BIN)/zhitong bench --help >/dev/null 2>&1; then \
-		$(BIN)/zhitong bench $(BENCH_ARGS); \
-	else \
-		echo "zhitong bench is not available yet (issue 7)"; \
+bench: setup redis-server bench-tools  ## Run the benchmarks (make bench BENCH_ARGS=--quick for a short run).
+	$(BIN)/zhitong bench $(BENCH_ARGS)
+
+# What only the benchmark needs, installed by itself as `make run` installs Redis: py-spy
+# ([bench] extra), the arq peer (pinned here: arq 0.28.0 declares redis<6, which no resolver
+# can satisfy beside redis-py 7, and runs fine on it), wrk (Debian) and the BullMQ peer (npm,
+# under var/bench-node; skipped with a note when node is missing).
+bench-tools: setup
+	@$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@$(BIN)/python -c 'import arq' 2>/dev/null || $(BIN)/python -m pip install --quiet --no-deps arq==0.28.0
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$(SUDO)" = none ] || ! command -v apt-get >/dev/null; then \
+			echo "note: wrk not installed and apt unavailable; HTTP intake uses httpx" >&2; \
+		else \
+			{ $(SUDO) apt-get update -q && $(SUDO) $(APT_INSTALL) wrk; } \
+				|| echo "note: wrk could not be installed; HTTP intake uses httpx" >&2; \
+		fi; \
+	fi
+	@if ! command -v npm >/dev/null; then \
+		echo "note: node/npm not installed; the BullMQ peer will be skipped" >&2; \
+	elif [ ! -d var/bench-node/node_modules/bullmq ]; then \
+		mkdir -p var/bench-node && npm install --silent --no-audit --no-fund --prefix var/bench-node \
+			bullmq@6.7.0 ioredis@5.11.1 \
+			|| echo "note: npm could not install bullmq; the BullMQ peer will be skipped" >&2; \
 	fi
 
 setup: $(STAMP)  ## Create .venv and install the project with its test extras.

@@ -1,4 +1,4 @@
-"""Benchmarks (issue 6): end to end, HTTP intake, SLA timers beside arq, Redis memory.
+"""Benchmarks: end to end, HTTP intake, SLA timers beside arq and BullMQ, Redis memory.
 
 Run ``python -m zhitong.bench`` (full, a few minutes) or ``--quick`` (under a minute). Every
 part starts its own private ``redis-server`` (AOF ``everysec``, as deployed) in a scratch
@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from zhitong.bench.arq_peer import bench_arq
+from zhitong.bench.bullmq_peer import bench_bullmq
 from zhitong.bench.end_to_end import bench_end_to_end
 from zhitong.bench.intake_http import bench_http
 from zhitong.bench.report import FULL, QUICK, Profile, Row, entry_ms, fmt, format_table, percentile
@@ -38,14 +39,17 @@ async def run(profile: Profile, parts: set[str], scratch: Path) -> list[Row]:
             print(f"… {name}", file=sys.stderr, flush=True)
             rows += await step()
     if "timers" in parts:
-        print("… timers (+ arq)", file=sys.stderr, flush=True)
+        print("… timers", file=sys.stderr, flush=True)
         timer_rows, client, server, fired_rate = await bench_timers(scratch, profile)
         rows += timer_rows
-        try:
-            rows += await bench_arq(client, profile.arq_jobs, fired_rate)
-        finally:
-            await client.aclose()
-            server.stop()
+        await client.aclose()
+        server.stop()
+        # The peers at their best settings, the same sizes, each on a fresh Redis like ours.
+        pending, due = profile.timer_pending, profile.timer_due
+        print("… arq peer (sweep, then the best)", file=sys.stderr, flush=True)
+        rows += await bench_arq(scratch, pending, due, fired_rate)
+        print("… BullMQ peer (sweep, then the best)", file=sys.stderr, flush=True)
+        rows += await asyncio.to_thread(bench_bullmq, scratch, pending, due, fired_rate)
     return rows
 
 

@@ -51,7 +51,6 @@ class Profile:
     http_s: int
     timer_pending: int
     timer_due: int
-    arq_jobs: int
 
 
 QUICK = Profile(
@@ -60,7 +59,6 @@ QUICK = Profile(
     http_s=4,
     timer_pending=100_000,
     timer_due=10_000,
-    arq_jobs=2_000,
 )
 FULL = Profile(
     e2e_grievances=20_000,
@@ -68,7 +66,6 @@ FULL = Profile(
     http_s=15,
     timer_pending=1_000_000,
     timer_due=100_000,
-    arq_jobs=20_000,
 )
 
 

@@ -1,0 +1,60 @@
+// The BullMQ peer of the timer benchmark (zhitong/bench/bullmq_peer.py runs it).
+// Adds `pending` delayed no-op jobs, `due` of them due at one instant and the rest 30 days
+// out, then runs one Worker (the given concurrency) until every due job has run; prints one
+// JSON line: {"due", "pending", "concurrency", "rate", "p50", "p99", "add_s"}.
+// Usage: node bullmq_peer.cjs <redis port> <pending> <due> <concurrency>
+'use strict';
+const { Queue, Worker } = require('bullmq');
+
+const [port, pending, due, concurrency] = process.argv.slice(2).map(Number);
+const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+const name = `peer${concurrency}`;
+
+function percentile(sorted, q) {
+  if (!sorted.length) return null;
+  return sorted[Math.max(1, Math.ceil((q / 100) * sorted.length)) - 1];
+}
+
+async function main() {
+  const queue = new Queue(name, { connection });
+  const began = Date.now();
+  // Due when the last job is written, plus a margin: no job may be due before it exists.
+  const dueAt = began + 3000 + Math.ceil(pending / 20);
+  const far = 30 * 86400000;
+  const opts = { removeOnComplete: true, removeOnFail: true };
+  for (let start = 0; start < pending; start += 1000) {
+    const jobs = [];
+    for (let i = start; i < Math.min(pending, start + 1000); i++) {
+      const at = i < due ? dueAt : dueAt + far;
+      jobs.push({ name: 'noop', data: { at }, opts: { ...opts, delay: at - Date.now() } });
+    }
+    await queue.addBulk(jobs);
+  }
+  const addS = (Date.now() - began) / 1000;
+  if (Date.now() > dueAt) throw new Error('jobs became due before they were all added');
+  const lateness = [];
+  let last = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => { resolveDone = resolve; });
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const now = Date.now();
+      lateness.push(now - job.data.at);
+      last = now;
+      if (lateness.length >= due) resolveDone();
+    },
+    { connection, concurrency, removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } },
+  );
+  await done;
+  await worker.close();
+  await queue.close();
+  lateness.sort((a, b) => a - b);
+  const span = Math.max(last - dueAt, 1) / 1000;
+  process.stdout.write(JSON.stringify({
+    due, pending, concurrency, rate: lateness.length / span,
+    p50: percentile(lateness, 50), p99: percentile(lateness, 99), add_s: addS,
+  }) + '\n');
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
