@@ -8,7 +8,7 @@ so every service and ``zhitong directory validate`` refuse the same files for th
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -190,12 +190,27 @@ def _default_urgency_table() -> dict[Urgency, UrgencySla]:
 
 
 class WorkingHours(_Strict):
-    """Weekly working-time calendar (the default policy is 24×7)."""
+    """Weekly working-time calendar (the default policy is 24×7), in one UTC offset."""
 
-    days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO weekdays
-    start: str = "09:00"
-    end: str = "18:00"
-    utc_offset_minutes: int = 480
+    days: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5], min_length=1
+    )  # ISO weekdays
+    start: ClockTime = "09:00"
+    end: ClockTime = "18:00"
+    utc_offset_minutes: Annotated[int, Field(ge=-720, le=840)] = 480
+    # Local dates off work although their weekday is in ``days`` (public holidays) …
+    holidays: list[date] = Field(default_factory=list)
+    # … and dates at work although it is not (调休: a weekend made up for a holiday).
+    workdays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_hours(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError(f"working hours need start < end (got {self.start}–{self.end})")
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"dates both holidays and workdays: {[d.isoformat() for d in both]}")
+        return self
 
 
 class SlaPolicy(_Strict):

@@ -5,6 +5,9 @@ Pure: every function takes a ``Record`` (a working copy of the stored grievance)
 Redis clock's ``now``, changes the copy and records its events; ``engine.py`` reads the
 records, calls these functions and commits the result atomically (``commit.lua``, guarded
 by the records' versions).  Adding an action means adding one function to ``ACTIONS``.
+Every duration (deadlines, warnings, pauses, the feedback window, the overdue repeat) is
+counted on the grievance's calendar by ``working_time``: working time when the SLA policy
+has a calendar, wall-clock time for 24×7.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.router import directory, sla
-from services.router.sla import add_working_ms
+from services.router import directory, sla, working_time
+from services.router.working_time import Calendar
 from shared.config import Config
 from shared.events import (
     ACTIVE_STATES,
@@ -59,8 +62,14 @@ class Decision:
 # --- deadlines and timers ---
 
 
+def _calendar(g: Record) -> Calendar | None:
+    raw = g.calendar()
+    return Calendar.from_snapshot(raw) if raw else None
+
+
 def _due(g: Record, start: int, seconds: float) -> int:
-    return add_working_ms(start, seconds, g.calendar())
+    """Return the instant ``seconds`` of the grievance's working time after ``start``."""
+    return working_time.add(start, seconds, _calendar(g))
 
 
 def schedule_ack(g: Record, now: int) -> None:
@@ -76,7 +85,9 @@ def schedule_resolve(g: Record, now: int) -> None:
 def _schedule(g: Record, now: int, kinds: tuple[str, str], *, due: float, span_s: float) -> None:
     kind, warning = kinds
     g.timer_add(kind, int(due))
-    warn_at = int(due) - int(span_s * 1000 * (1 - g.num("warn")))
+    # The warning comes when the share ``1 - warn`` of the span is left in working time:
+    # for a 3 h span due Friday 10:00 (09–18) at 50 %, Thursday 17:30, not Friday 08:30.
+    warn_at = working_time.before(int(due), span_s * (1 - g.num("warn")), _calendar(g))
     if warn_at > now:
         g.timer_add(warning, warn_at)
 
@@ -141,7 +152,7 @@ def breach(g: Record, reason: str, now: int) -> str:
         return assign_tier(g, g.tier + 1, now, "grievance.escalated", reason=reason)
     if g.get("overdue") != "1":
         g.put("overdue", "1")
-        g.timer_add("od", now + int(g.num("od") * 1000))
+        g.timer_add("od", _due(g, now, g.num("od")))
     return g.emit("grievance.overdue", now, reason=reason)
 
 
@@ -176,7 +187,7 @@ def _closes_rating(g: Record, now: int) -> str:
 def _repeats_overdue(g: Record, now: int) -> str | None:
     if g.get("overdue") != "1":
         return None
-    g.timer_add("od", now + int(g.num("od") * 1000))
+    g.timer_add("od", _due(g, now, g.num("od")))
     return g.emit("grievance.overdue", now, reason="still_overdue")
 
 
@@ -242,6 +253,7 @@ def link_duplicate(g: Record, original: Record, now: int) -> str:
     """Link a civic report to the open ``original``: no clock of its own, both told."""
     original.extra.append(["SADD", ("dups", original.id), g.id])
     g.put("duplicate_of", original.id)
+    g.put("original_tracking_no", original.get("tracking_no"))
     g.put("state", "assigned")
     g.put("tier", original.tier)
     g.put("assignee", original.get("assignee"))
@@ -263,9 +275,12 @@ def link_duplicate(g: Record, original: Record, now: int) -> str:
 
 def act(g: Record, action: Action, s: Situation) -> Decision:
     """Apply ``action`` to ``g`` — or refuse it with a reason (``action.refused``)."""
-    refusal = _actor_refusal(g, action)
     # Why, as a kind people can be told in their language (the reason itself is for logs).
-    kind = "not_permitted"
+    # A linked duplicate is told first: its displayed assignee is the original's, who is
+    # no unit of the duplicate's own chain, and "not the assignee" would mislead them.
+    refusal, kind = _link_refusal(g, action), "not_now"
+    if refusal is None:
+        refusal, kind = _actor_refusal(g, action), "not_permitted"
     if refusal is None:
         refusal, kind = _state_refusal(g, action), "not_now"
     if refusal is None:
@@ -337,9 +352,23 @@ def _state_refusal(g: Record, action: Action) -> str | None:
         return f"the grievance is already {g.state}"
     if g.state == "submitted" and action.type is not ActionType.WITHDRAW:
         return "the grievance is not assigned yet"
-    if g.get("duplicate_of") and action.type not in {ActionType.WITHDRAW, ActionType.ADD_NOTE}:
-        return f"this report is linked to {g.get('duplicate_of')} as a duplicate; act on that one"
     return None
+
+
+def _link_refusal(g: Record, action: Action) -> str | None:
+    """Return why ``action`` belongs on the original of a linked duplicate, or ``None``.
+
+    While linked a report has no clock and no handler of its own: its worker may withdraw
+    it or add a note; everything else is done on the original, whose outcome it shares.
+    """
+    original = g.get("duplicate_of")
+    if not original or g.state in ENDED_STATES or action.type in _ON_A_DUPLICATE:
+        return None
+    named = g.get("original_tracking_no") or original
+    return f"this report is linked to {named} as a duplicate; act on that one"
+
+
+_ON_A_DUPLICATE = frozenset({ActionType.WITHDRAW, ActionType.ADD_NOTE})
 
 
 def _actor_refusal(g: Record, action: Action) -> str | None:
@@ -404,7 +433,9 @@ def _request_info(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
         )
     g.timers_clear()
     g.put("state", "awaiting_worker")
-    g.put("paused_remaining", max(int(g.num("resolve_due")) - s.now, 0))
+    # The working time left (ms): a pause from Friday 18:30 to Monday 08:30 costs none.
+    left = working_time.between(s.now, int(g.num("resolve_due")), _calendar(g))
+    g.put("paused_remaining", left)
     g.put("paused_at", s.now)
     g.put("resolve_due", "")
     return _Applied(
@@ -425,12 +456,12 @@ def _worker_reply(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
         return _Refusal(f"no information was requested from the worker (state is {g.state})")
     g.timers_clear()
     g.put("state", "acknowledged")
-    g.put("resolve_due", s.now + int(g.num("paused_remaining")))
+    g.put("resolve_due", _due(g, s.now, g.num("paused_remaining") / 1000))
     g.put("paused_at", "")
     if g.get("overdue") == "1":
         # The resolve deadline was missed and reported before the pause: resume the repeat
         # alarm rather than report the same deadline again.
-        g.timer_add("od", s.now + int(g.num("od") * 1000))
+        g.timer_add("od", _due(g, s.now, g.num("od")))
     else:
         schedule_resolve(g, s.now)
     return _Applied(
@@ -527,9 +558,12 @@ def _extend(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
     used = int(g.num("ext_count"))
     if used >= int(g.num("mext")):
         return _Refusal(f"the deadline was already extended {used} times (the limit)")
-    new_due, refusal = _new_deadline(g, a, s)
+    asked, refusal = _new_deadline(g, a, s)
     if refusal is not None:
         return _Refusal(refusal)
+    # A deadline outside working hours is the next opening: no working time lies between,
+    # and the breach then falls when someone is at work to answer it.
+    new_due = working_time.at_work(asked, _calendar(g))
     # Only the resolve deadline moves.  A missed ack that was already reported (top tier,
     # its timer fired) keeps the grievance overdue; anything else overdue was the old
     # resolve deadline, which the extension replaces.
@@ -548,7 +582,11 @@ def _extend(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
                 s.now,
                 actor=_actor(a),
                 reason=a.reason,
-                data={"new_deadline": iso(new_due), "extensions": used + 1},
+                data={
+                    "new_deadline": iso(new_due),
+                    "requested_deadline": iso(asked) if asked != new_due else None,
+                    "extensions": used + 1,
+                },
             )
         ]
     )
@@ -586,10 +624,11 @@ def _resolve(g: Record, a: Action, s: Situation) -> _Applied | _Refusal:
     g.put("ack_due", "")
     g.put("resolve_due", "")
     g.put("overdue", "0")
-    window = int(g.num("fb") * 1000)
-    g.put("fb_due", now + window)  # every event while the window is open carries it
-    g.timer_add("fb", now + window)
-    g.timer_add("fbr", now + int(window * g.num("warn")))
+    window = g.num("fb")
+    fb_due = _due(g, now, window)
+    g.put("fb_due", fb_due)  # every event while the window is open carries it
+    g.timer_add("fb", fb_due)
+    g.timer_add("fbr", _due(g, now, window * g.num("warn")))
     ids = [
         g.emit("grievance.resolved", now, actor=_actor(a), data={"resolution": a.resolution}),
         g.emit("grievance.feedback_requested", now),
@@ -728,6 +767,8 @@ def _promote_duplicates(g: Record, s: Situation) -> list[Record]:
     changed = []
     for dup in _open_duplicates(s):
         dup.put("duplicate_of", "")
+        dup.put("original_tracking_no", "")
+        dup.put("promoted_from", g.id)  # the read side tells a promoted report by it
         assign_tier(
             dup,
             first_tier(dup),

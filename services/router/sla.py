@@ -1,15 +1,16 @@
-"""SLA policy arithmetic (pure): the snapshot stored on a grievance when it is submitted.
+"""SLA policy (pure): the snapshot stored on a grievance when it is routed.
 
-The snapshot freezes the durations in force at submission so later edits of the policy
-file never move open deadlines (SPEC §5).  The Lua scripts read it as compact JSON.
+The snapshot freezes the durations and the working-time calendar in force at routing so
+later edits of the policy file never move open deadlines (SPEC §5); ``working_time.py``
+counts every duration on that calendar.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from shared.config import SlaPolicy, UrgencySla, WorkingHours
+from services.router import working_time
+from shared.config import SlaPolicy, UrgencySla
 from shared.events import Category, Urgency
 
 
@@ -24,29 +25,12 @@ def tiers_for(policy: SlaPolicy, urgency: Urgency, category: Category) -> Urgenc
     return table
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def calendar_snapshot(calendar: str | WorkingHours) -> dict[str, Any] | None:
-    """Return the working-time calendar as the Lua scripts read it (None = 24×7)."""
-    if not isinstance(calendar, WorkingHours):
-        return None
-    return {
-        "days": calendar.days,
-        "s": _minutes(calendar.start),
-        "e": _minutes(calendar.end),
-        "off": calendar.utc_offset_minutes,
-    }
-
-
 def snapshot(policy: SlaPolicy, urgency: Urgency, category: Category) -> dict[str, Any]:
-    """Return the SLA snapshot for one grievance as the hash fields the scripts read.
+    """Return the SLA snapshot for one grievance as the record fields the lifecycle reads.
 
     ``a<tier>``/``r<tier>``: ack/resolve seconds; ``warn``: pre-breach fraction; ``fb``:
     feedback window; ``od``: overdue repeat; ``mext``/``mreo``: extension and reopen limits;
-    ``cal``: the working-time calendar as JSON (absent for 24×7).
+    ``cal``: the working-time calendar as JSON (absent for 24×7; see ``working_time``).
     """
     tiers = tiers_for(policy, urgency, category)
     snap: dict[str, Any] = {}
@@ -60,30 +44,7 @@ def snapshot(policy: SlaPolicy, urgency: Urgency, category: Category) -> dict[st
         mext=policy.max_extensions,
         mreo=policy.max_reopens,
     )
-    calendar = calendar_snapshot(policy.calendar)
+    calendar = working_time.snapshot(policy.calendar)
     if calendar is not None:
-        snap["cal"] = json.dumps(calendar, separators=(",", ":"))
+        snap["cal"] = calendar
     return snap
-
-
-def add_working_ms(start_ms: int, seconds: float, calendar: dict[str, Any] | None) -> int:
-    """Return ``start_ms`` plus ``seconds`` of working time (mirrors ``add_work`` in Lua)."""
-    if calendar is None:
-        return start_ms + int(seconds * 1000)
-    day_ms, offset = 86_400_000, calendar["off"] * 60_000
-    days = set(calendar["days"])
-    local, remaining = start_ms + offset, int(seconds * 1000)
-    for _ in range(4000):  # bounded like the Lua loop: ~11 years of days
-        day = local // day_ms
-        weekday = (day + 3) % 7 + 1  # 1970-01-01 was a Thursday (ISO 4)
-        work_start = day * day_ms + calendar["s"] * 60_000
-        work_end = day * day_ms + calendar["e"] * 60_000
-        if weekday in days:
-            local = max(local, work_start)
-            if local < work_end:
-                available = work_end - local
-                if remaining <= available:
-                    return int(local + remaining - offset)
-                remaining -= available
-        local = (day + 1) * day_ms
-    return int(local - offset)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
@@ -66,32 +65,23 @@ def test_warning_fraction_is_bounded() -> None:
         SlaPolicy(warning_fraction=1.5)
 
 
-def _ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).timestamp() * 1000)
-
-
-CAL = sla.calendar_snapshot(WorkingHours())  # Mon–Fri 09:00–18:00 at UTC+8
-
-
-def test_24x7_adds_wall_time() -> None:
-    """Without a calendar a duration is wall-clock time."""
-    start = _ms("2026-11-20T17:00:00+08:00")
-    assert sla.add_working_ms(start, 4 * 3600, None) == start + 4 * 3600 * 1000
-
-
-def test_working_time_skips_the_night_and_weekend() -> None:
-    """4 working hours from Friday 17:00 end on Monday 12:00 (UTC+8)."""
-    start = _ms("2026-11-20T17:00:00+08:00")  # a Friday
-    assert sla.add_working_ms(start, 4 * 3600, CAL) == _ms("2026-11-23T12:00:00+08:00")
-
-
-def test_working_time_starts_at_opening_hour() -> None:
-    """A grievance filed at 03:00 on a Tuesday starts its clock at 09:00."""
-    start = _ms("2026-11-24T03:00:00+08:00")
-    assert sla.add_working_ms(start, 3600, CAL) == _ms("2026-11-24T10:00:00+08:00")
-
-
 def test_calendar_snapshot_is_stored() -> None:
     """The calendar travels with the snapshot so later policy edits do not move deadlines."""
     snap = sla.snapshot(SlaPolicy(calendar=WorkingHours()), Urgency.NORMAL, Category.WAGES)
     assert json.loads(snap["cal"]) == {"days": [1, 2, 3, 4, 5], "s": 540, "e": 1080, "off": 480}
+
+
+@pytest.mark.parametrize(
+    ("hours", "error"),
+    [
+        ({"start": "18:00", "end": "09:00"}, "start < end"),
+        ({"start": "9am"}, "time of day"),
+        ({"days": []}, "at least 1"),
+        ({"days": [0]}, "greater than or equal to 1"),
+        ({"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]}, "both holidays and workdays"),
+    ],
+)
+def test_a_calendar_that_cannot_be_worked_is_refused(hours: dict[str, object], error: str) -> None:
+    """A calendar without working hours, or contradicting itself, is a clear error."""
+    with pytest.raises(ValidationError, match=error):
+        WorkingHours.model_validate(hours)
