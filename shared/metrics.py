@@ -1,10 +1,10 @@
 """Our own Prometheus series, refreshed from Redis when ``/metrics`` is scraped.
 
 Every service exports stream lag, pending entries and DLQ depth by kind; the router also
-exports grievances by state, open overdue grievances and SLA breaches by tier (from the same
-records as ``shared.stats``, cached briefly so frequent scrapes stay cheap).  Every refresh
-sets each known label value, so a state, tier or kind that emptied reads 0, not its last
-count.  ``HttpMetrics`` counts HTTP requests by route template and status.
+exports grievances by state, open overdue grievances and SLA breaches by tier (the all-time
+KPI counters of ``shared.kpi``, cached briefly so frequent scrapes stay cheap).  Every
+refresh sets each known label value, so a state, tier or kind that emptied reads 0, not its
+last count.  ``HttpMetrics`` counts HTTP requests by route template and status.
 
 Label values are bounded: states, tiers and DLQ kinds are fixed sets (anything else is
 ``other``), routes are path templates (``/v1/grievances/{grievance_id}``), never raw URLs.
@@ -23,10 +23,10 @@ from redis.exceptions import ResponseError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import codec
-from shared.events import OPEN_STATES, State
+from shared.events import State
 from shared.record import TIERS
 from shared.redis.client import as_text
-from shared.stats import load_records
+from shared.stats import Window, read_counters, report
 from shared.streams import Keys
 
 # What writes to the DLQ: a consumer giving up (poison), the router refusing an action it
@@ -131,21 +131,17 @@ class GrievanceGauges:
         )
 
     async def refresh(self) -> None:
-        """Recount from the grievance records unless the last count is recent."""
+        """Read the all-time KPI counters (units × counters, not grievances) unless recent."""
         if time.monotonic() - self.read_at < self.max_age_s:
             return
-        records = await load_records(self.client, self.keys)
-        states = Counter(r.get("state", "unknown") for r in records)
-        breaches: Counter[str] = Counter()
-        for record in records:
-            breaches[record.get("tier") or "0"] += int(record.get("breaches") or 0)
+        kpis = report(await read_counters(self.client, self.keys, Window()))
+        states = kpis["by_state"]
         for state in {*State, *states}:  # every known state, so an emptied one reads 0
-            self.by_state.labels(state).set(states[state])
-        self.overdue.set(
-            sum(r.get("overdue") == "1" and r.get("state") in OPEN_STATES for r in records)
-        )
-        for tier in {*map(str, TIERS), *breaches}:
-            self.breaches.labels(tier).set(breaches[tier])
+            self.by_state.labels(state).set(states.get(state, 0))
+        self.overdue.set(kpis["overall"]["overdue"])
+        tiers = kpis["by_tier"]
+        for tier in {*map(str, TIERS), *tiers}:
+            self.breaches.labels(tier).set(tiers[tier]["breaches"] if tier in tiers else 0)
         self.read_at = time.monotonic()
 
 

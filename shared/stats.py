@@ -1,204 +1,285 @@
-"""KPIs (SPEC §7) from grievance records: the three rates, times, breaches, open/overdue.
+"""KPIs (SPEC §7) read from the counters ``shared/kpi.py`` keeps: rates, times and counts.
 
-* response rate — first acknowledged within the ack SLA, over grievances whose first
-  response is decided: acknowledged, or its ack deadline passed unanswered (a breach was
-  recorded, or the deadline is behind ``now``).  A grievance withdrawn before any deadline
-  passed was never due, so it is not in the denominator;
-* resolution rate (办结率) — resolved at least once, over grievances that were owed a
-  resolution: a withdrawal ends the debt unless a deadline had already passed;
-* satisfaction rate — ratings of 4 or 5 over all ratings.
+* response rate — first acknowledged within the ack SLA ÷ responses due (acknowledged, or
+  never acknowledged once a deadline passed: a breach is recorded);
+* resolution rate (办结率) — resolved at least once ÷ resolutions owed (a withdrawal before
+  any deadline passed owes none);
+* satisfaction rate — ratings of 4 or 5 ÷ ratings;
+* median and p90 times to first acknowledgement and to resolution, from fixed bins: each is
+  the upper bound of the bin holding the nearest-rank quantile, so the true value is at
+  most it and, from 1 minute to 90 days, more than 3/4 of it (``kpi.TIME_BOUNDS_S``).
 
-A duplicate linked to an original (SPEC §7) has no clock of its own: it is in neither the
-response nor the resolution denominator, its original carries that work.  Acknowledgement is
-credited to the unit and tier that acknowledged (``ack_unit``/``ack_tier``); resolution, its
-time and the rating of it to the unit and tier that resolved (``resolved_unit``/
-``resolved_tier``), even after a reopen moved the grievance elsewhere.  Open, overdue, breaches
-and pending decisions belong to whoever holds the grievance now.
-
-Computed overall, per unit and per tier.  Records are read in pipelined batches from the
-open and ended indexes; ``summarise`` is pure so a fixture can be checked by hand.
+Who is credited with what is defined once, in ``shared/kpi.py``.  ``compute`` reads the
+all-time hash, or one hash per day of a window (a cohort: grievances submitted in
+[since, until), UTC days): its cost grows with units × days, never with grievances.
+``summarise`` gives the same report from records (pure, for fixtures checked by hand), and
+``rebuild_counters`` recomputes every counter from the stored grievances.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
-from shared.events import OPEN_STATES
+from shared.kpi import (
+    ACK_BIN,
+    ALL,
+    KPI_FIELDS,
+    OVERFLOW,
+    RESOLVE_BIN,
+    TIME_BOUNDS_S,
+    contribution,
+    tally,
+)
 from shared.redis.client import as_text
 from shared.streams import Keys
 
-STAT_FIELDS = (
-    "state",
-    "tier",
-    "assignee",
-    "submitted_at",
-    "first_acked_at",
-    "ack_in_sla",
-    "ack_tier",
-    "ack_unit",
-    "resolved_at",
-    "resolved_tier",
-    "resolved_unit",
-    "rating",
-    "breaches",
-    "overdue",
-    "ack_due",
-    "duplicate_of",
+STAT_FIELDS = KPI_FIELDS
+# A window reads one hash per day: two years bound the cost of one request.
+MAX_WINDOW_DAYS = 732
+_COUNTS = (
+    "responded_in_sla",
+    "response_due",
+    "resolved",
+    "resolution_due",
+    "satisfied",
+    "rated",
 )
 
 
-@dataclass
-class Bucket:
-    """Counters for one scope (overall, one unit, or one tier)."""
+class WindowError(ValueError):
+    """Raised for a window that cannot be read (order, span, ``until`` without ``since``)."""
 
-    total: int = 0
-    open: int = 0
-    overdue: int = 0
-    breaches: int = 0
-    responded_in_sla: int = 0
-    response_decided: int = 0
-    resolved: int = 0
-    resolvable: int = 0
-    satisfied: int = 0
-    rated: int = 0
-    ack_times: list[float] = field(default_factory=list)
-    resolve_times: list[float] = field(default_factory=list)
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Grievances submitted from ``since`` (inclusive) to ``until`` (exclusive), UTC days.
+
+    Both ``None``: all time.
+    """
+
+    since: date | None = None
+    until: date | None = None
+
+    def days(self) -> list[str]:
+        """Return every day of the window (``YYYY-MM-DD``); empty for all time."""
+        if self.since is None or self.until is None:
+            return []
+        span = (self.until - self.since).days
+        return [(self.since + timedelta(days=i)).isoformat() for i in range(span)]
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "total": self.total,
-            "open": self.open,
-            "overdue": self.overdue,
-            "breaches": self.breaches,
-            "response_rate": _rate(self.responded_in_sla, self.response_decided),
-            "resolution_rate": _rate(self.resolved, self.resolvable),
-            "satisfaction_rate": _rate(self.satisfied, self.rated),
-            "ack_time_s": _quantiles(self.ack_times),
-            "resolve_time_s": _quantiles(self.resolve_times),
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "cohort": "submitted",
+            "timezone": "UTC",
         }
+
+
+def window(since: date | None, until: date | None) -> Window:
+    """Return the window [since, until) (both ``None``: all time), or raise why it is not one."""
+    if since is None or until is None:
+        if since is not None or until is not None:
+            raise WindowError("a window needs since: [since, until), until defaulting to tomorrow")
+        return Window()
+    if until <= since:
+        raise WindowError(f"until ({until}) must be after since ({since})")
+    if (until - since).days > MAX_WINDOW_DAYS:
+        raise WindowError(f"a window spans at most {MAX_WINDOW_DAYS} days")
+    return Window(since, until)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _quantiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
+def _quantiles(histogram: Mapping[str, int]) -> dict[str, float | None]:
+    """Return the nearest-rank median and p90 of a binned sample (bin upper bounds)."""
+    bins = sorted(
+        (TIME_BOUNDS_S[-1] if label == OVERFLOW else int(label), n)
+        for label, n in histogram.items()
+        if n > 0
+    )
+    total = sum(n for _, n in bins)
+    if not total:
         return {"median": None, "p90": None}
-    ordered = sorted(values)
-    p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]  # nearest rank
-    return {"median": round(statistics.median(ordered), 3), "p90": round(p90, 3)}
+
+    def at(q: float) -> float:
+        rank, seen = max(1, math.ceil(q * total)), 0
+        for bound, n in bins:
+            seen += n
+            if seen >= rank:
+                return float(bound)
+        return float(bins[-1][0])
+
+    return {"median": at(0.5), "p90": at(0.9)}
 
 
-def _int(value: str | None) -> int:
-    return int(value) if value else 0
-
-
-def _deadline_missed(rec: Mapping[str, str], state: str, now_ms: int) -> bool:
-    """Return whether a deadline of the grievance passed unmet (so it was due and not met).
-
-    An ended grievance's deadlines are cleared, so its recorded breaches are what say so.
-    """
-    due = _int(rec.get("ack_due"))
-    return bool(_int(rec.get("breaches")) or (state in OPEN_STATES and due and due < now_ms))
-
-
-def _resolver(rec: Mapping[str, str], current: tuple[str, str]) -> tuple[str, str]:
-    """Return the (unit, tier) that resolved the grievance, or the current one if unknown."""
-    return rec.get("resolved_unit") or current[0], rec.get("resolved_tier") or current[1]
-
-
-class _Scopes:
-    """The buckets a grievance can count in: overall, per unit, per tier."""
-
-    def __init__(self) -> None:
-        self.overall = Bucket()
-        self.units: dict[str, Bucket] = defaultdict(Bucket)
-        self.tiers: dict[str, Bucket] = defaultdict(Bucket)
-
-    def of(self, unit: str, tier: str) -> list[Bucket]:
-        return [self.overall, self.units[unit], self.tiers[tier]]
-
-
-def _count_work(
-    rec: Mapping[str, str], current: list[Bucket], scopes: _Scopes, now_ms: int
-) -> None:
-    """Count the response, resolution and rating of one grievance that has a clock of its own."""
-    state = rec.get("state", "")
-    holder = (rec.get("assignee") or "-", rec.get("tier") or "-")
-    submitted = _int(rec.get("submitted_at"))
-    missed = _deadline_missed(rec, state, now_ms)
-    if rec.get("first_acked_at"):
-        for bucket in scopes.of(rec.get("ack_unit") or "-", rec.get("ack_tier") or "-"):
-            bucket.response_decided += 1
-            bucket.responded_in_sla += rec.get("ack_in_sla") == "1"
-            bucket.ack_times.append((_int(rec["first_acked_at"]) - submitted) / 1000)
-    elif missed:
-        for bucket in current:
-            bucket.response_decided += 1
-    if rec.get("resolved_at"):
-        for bucket in scopes.of(*_resolver(rec, holder)):
-            bucket.resolvable += 1
-            bucket.resolved += 1
-            bucket.resolve_times.append((_int(rec["resolved_at"]) - submitted) / 1000)
-    elif state != "withdrawn" or missed:
-        for bucket in current:
-            bucket.resolvable += 1
-    if rec.get("rating"):
-        for bucket in scopes.of(*_resolver(rec, holder)):
-            bucket.rated += 1
-            bucket.satisfied += _int(rec["rating"]) >= 4
-
-
-def summarise(records: Iterable[Mapping[str, str]], now_ms: int = 0) -> dict[str, Any]:
-    """Return the KPIs overall, ``by_unit`` and ``by_tier`` for raw grievance records.
-
-    ``now_ms`` lets a passed ack deadline count as a missed response before its timer fires.
-    """
-    scopes = _Scopes()
-    for rec in records:
-        state = rec.get("state", "")
-        current = scopes.of(rec.get("assignee") or "-", rec.get("tier") or "-")
-        for bucket in current:
-            bucket.total += 1
-            bucket.open += state in OPEN_STATES
-            bucket.overdue += rec.get("overdue") == "1" and state in OPEN_STATES
-            bucket.breaches += _int(rec.get("breaches"))
-        if not rec.get("duplicate_of"):  # else the original's clock and work stand for it
-            _count_work(rec, current, scopes, now_ms)
+def _bucket(counts: Mapping[str, int]) -> dict[str, Any]:
+    """Return one scope's KPIs from its counters."""
+    acks = {k.removeprefix(ACK_BIN): n for k, n in counts.items() if k.startswith(ACK_BIN)}
+    fixes = {k.removeprefix(RESOLVE_BIN): n for k, n in counts.items() if k.startswith(RESOLVE_BIN)}
     return {
-        "overall": scopes.overall.as_dict(),
-        "by_unit": {unit: b.as_dict() for unit, b in sorted(scopes.units.items())},
-        "by_tier": {tier: b.as_dict() for tier, b in sorted(scopes.tiers.items())},
+        "total": counts.get("total", 0),
+        "open": counts.get("open", 0),
+        "overdue": counts.get("overdue", 0),
+        "breaches": counts.get("breaches", 0),
+        "response_rate": _rate(counts.get("responded_in_sla", 0), counts.get("response_due", 0)),
+        "resolution_rate": _rate(counts.get("resolved", 0), counts.get("resolution_due", 0)),
+        "satisfaction_rate": _rate(counts.get("satisfied", 0), counts.get("rated", 0)),
+        "ack_time_s": _quantiles(acks),
+        "resolve_time_s": _quantiles(fixes),
+        "counts": {name: counts.get(name, 0) for name in _COUNTS},
     }
 
 
-async def load_records(client: Redis, keys: Keys, batch: int = 500) -> list[dict[str, str]]:
-    """Return the KPI fields of every grievance: open, ended and archived (anonymised)."""
+def report(counters: Mapping[str, int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the KPIs overall, ``by_unit`` (with names), ``by_tier``, ``by_state`` and the
+    ``fallback_used`` count per committee, from counters ``<scope>|<counter>`` → count."""
+    names = names or {}
+    scopes: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, count in counters.items():
+        scope, _, counter = name.rpartition("|")
+        scopes[scope][counter] = count
+    overall = scopes.get(ALL, {})
+
+    def live(prefix: str) -> list[tuple[str, dict[str, int]]]:
+        found = [(s.removeprefix(prefix), c) for s, c in scopes.items() if s.startswith(prefix)]
+        return sorted((key, c) for key, c in found if any(c.values()))
+
+    return {
+        "overall": _bucket(overall),
+        "by_unit": {u: {"name": names.get(u), **_bucket(c)} for u, c in live("u:")},
+        "by_tier": {t: _bucket(c) for t, c in live("t:")},
+        "by_state": {
+            k.removeprefix("state:"): n
+            for k, n in sorted(overall.items())
+            if k.startswith("state:") and n
+        },
+        "fallback_used": {
+            c: {"name": names.get(c), "count": counts.get("fallback_used", 0)}
+            for c, counts in live("fb:")
+        },
+    }
+
+
+def summarise(
+    records: Iterable[Mapping[str, str]], names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the all-time report of raw grievance records, summed from scratch (pure)."""
+    counters: Counter[str] = Counter()
+    for rec in records:
+        counters.update(contribution(rec))
+    return report(counters, names)
+
+
+async def read_counters(client: Redis, keys: Keys, span: Window) -> Counter[str]:
+    """Return the counters of ``span``: the all-time hash, or the sum of its days' hashes."""
+    days = span.days()
+    async with client.pipeline(transaction=False) as pipe:
+        for key in [keys.kpi_day(d) for d in days] if days else [keys.kpi_all]:
+            pipe.hgetall(key)
+        replies = await pipe.execute()
+    counters: Counter[str] = Counter()
+    for reply in replies:
+        for name, count in reply.items():
+            counters[as_text(name)] += int(count)
+    return counters
+
+
+async def redis_today(client: Redis) -> date:
+    """Return today's UTC date by the Redis clock (the clock every record's times use)."""
+    seconds, _micros = await client.time()
+    return datetime.fromtimestamp(int(seconds), UTC).date()
+
+
+async def compute(
+    client: Redis,
+    keys: Keys,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the KPIs of grievances submitted in [since, until) — all time by default.
+
+    ``until`` left out with ``since`` given means up to today (by the Redis clock), included.
+    ``names`` (unit id → name, from the directory) are shown beside the ids.  Raises
+    ``WindowError`` for a window that cannot be read.
+    """
+    if since is not None and until is None:
+        until = await redis_today(client) + timedelta(days=1)
+    span = window(since, until)
+    result = report(await read_counters(client, keys, span), names)
+    return {"window": span.as_dict(), **result}
+
+
+async def load_records(client: Redis, keys: Keys, batch: int = 500) -> dict[str, dict[str, str]]:
+    """Return grievance id → KPI fields (and version ``v``) of every stored grievance."""
     ids: list[str] = []
     for index in (keys.open_index, keys.ended_index, keys.archived_index):
         ids.extend(as_text(i) for i in await client.zrange(index, 0, -1))
-    records: list[dict[str, str]] = []
+    fields = [*KPI_FIELDS, "v"]
+    records: dict[str, dict[str, str]] = {}
     for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
         async with client.pipeline(transaction=False) as pipe:
-            for gid in ids[start : start + batch]:
-                pipe.hmget(keys.grievance(gid), list(STAT_FIELDS))
+            for gid in chunk:
+                pipe.hmget(keys.grievance(gid), fields)
             rows = await pipe.execute()
-        for row in rows:
-            record = {f: v.decode() for f, v in zip(STAT_FIELDS, row, strict=True) if v is not None}
+        for gid, row in zip(chunk, rows, strict=True):
+            record = {f: as_text(v) for f, v in zip(fields, row, strict=True) if v is not None}
             if record:
-                records.append(record)
+                records[gid] = record
     return records
 
 
-async def compute(client: Redis, keys: Keys) -> dict[str, Any]:
-    """Return the KPIs for everything in Redis now (by the Redis clock)."""
-    seconds, micros = await client.time()
-    return summarise(await load_records(client, keys), seconds * 1000 + micros // 1000)
+async def stored_counters(client: Redis, keys: Keys) -> dict[str, Counter[str]]:
+    """Return every KPI counter hash as stored, without zero counters."""
+    found: dict[str, Counter[str]] = {}
+    async for raw in client.scan_iter(match=keys.kpi_pattern, count=1000):
+        key = as_text(raw)
+        counts = Counter({as_text(k): int(v) for k, v in (await client.hgetall(key)).items()})
+        if +counts:
+            found[key] = +counts
+    return found
+
+
+class RebuildRaceError(RuntimeError):
+    """Raised when grievances kept changing under every attempt to rebuild the counters."""
+
+
+async def rebuild_counters(client: Redis, keys: Keys, attempts: int = 5) -> int:
+    """Recompute every KPI counter from the stored grievances; return how many were counted.
+
+    For grievances stored before the counters existed (``zhitong reindex``).  Safe beside a
+    running stack: the counters are replaced in one transaction, and unless every grievance
+    (and the set of them) is unchanged from before the rebuild read it until after it wrote,
+    it starts again — a change in between would have been lost.
+    """
+    for _ in range(attempts):
+        records = await load_records(client, keys)
+        totals = tally(keys, records.values())
+        stale = [raw async for raw in client.scan_iter(match=keys.kpi_pattern, count=1000)]
+        async with client.pipeline(transaction=True) as pipe:
+            if stale:
+                pipe.delete(*stale)
+            for key, counts in totals.items():
+                mapping: dict[FieldT, EncodableT] = dict(counts.items())
+                pipe.hset(key, mapping=mapping)
+            await pipe.execute()
+        if _versions(await load_records(client, keys)) == _versions(records):
+            return len(records)
+    raise RebuildRaceError(f"grievances kept changing during {attempts} rebuilds; run it again")
+
+
+def _versions(records: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str | None, ...]]:
+    return {gid: (rec.get("v"), *(rec.get(f) for f in KPI_FIELDS)) for gid, rec in records.items()}

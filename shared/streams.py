@@ -95,6 +95,21 @@ class Keys:
     def round_robin(self, branch_id: str) -> str:
         return f"{self.prefix}rr:{branch_id}"
 
+    # --- read side: KPI counters (shared/kpi.py), hashes of ``<scope>|<counter>`` → count ---
+    @property
+    def kpi_all(self) -> str:
+        """Return the hash of the all-time KPI counters."""
+        return f"{self.prefix}kpi:all"
+
+    def kpi_day(self, day: str) -> str:
+        """Return the hash of the KPI counters of grievances submitted on ``day`` (UTC)."""
+        return f"{self.prefix}kpi:d:{day}"
+
+    @property
+    def kpi_pattern(self) -> str:
+        """Return the SCAN pattern of every KPI counter hash (a rebuild replaces them)."""
+        return f"{self.prefix}kpi:*"
+
     # --- intake ---
     def idempotency(self, source: str, key: str) -> str:
         return f"{self.prefix}idem:{source}:{key}"

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from services.router.app import build_app
 from shared.events import Urgency
+from shared.kpi import kpi_writes
 from shared.metrics import DLQ_KINDS, GrievanceGauges, StreamGauges
 from tests.helpers import eventually
 from tests.integration.intake_support import (
@@ -85,8 +86,15 @@ async def test_a_state_and_a_tier_that_emptied_read_zero(redis: Redis) -> None:
     registry = CollectorRegistry()
     gauges = GrievanceGauges(redis, KEYS, registry, max_age_s=0)
 
+    record: dict[str, str] = {}
+
     async def scrape(**fields: str) -> dict[str, float | None]:
-        await redis.hset(KEYS.grievance("g1"), mapping=fields)
+        nonlocal record
+        # The counters move as every writer of a record moves them (shared/readside.py).
+        changed = {**record, "submitted_at": "1", **fields}
+        for command, key, args in kpi_writes(KEYS, record, changed):
+            await redis.execute_command(command, key, *args)
+        record = changed
         await gauges.refresh()
         return {
             "assigned": registry.get_sample_value("zhitong_grievances", {"state": "assigned"}),
@@ -95,11 +103,8 @@ async def test_a_state_and_a_tier_that_emptied_read_zero(redis: Redis) -> None:
             "tier3": registry.get_sample_value("zhitong_sla_breaches", {"tier": "3"}),
         }
 
-    await redis.zadd(KEYS.open_index, {"g1": 1})
     first = await scrape(state="assigned", tier="2", breaches="1")
     assert first == {"assigned": 1, "withdrawn": 0, "tier2": 1, "tier3": 0}
-    await redis.zrem(KEYS.open_index, "g1")
-    await redis.zadd(KEYS.ended_index, {"g1": 2})
     after = await scrape(state="withdrawn", tier="3", breaches="2")
     assert after == {"assigned": 0, "withdrawn": 1, "tier2": 0, "tier3": 2}
 
