@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from services.router import directory, lifecycle, sla
@@ -35,6 +36,8 @@ log = get_logger(__name__)
 # left pending (the reclaimer retries it later) rather than spinning.
 MAX_ATTEMPTS = 32
 BACKOFF_S = 0.001
+# A duplicate whose original another commit of the same batch routes: decided next attempt.
+_WAIT = "wait"
 
 
 async def _lost_race(attempt: int) -> None:
@@ -156,6 +159,10 @@ class Engine:
         Idempotent: a grievance already past ``submitted`` is skipped, so a redelivered
         ``zt:submitted`` entry never assigns or notifies twice.  ``documents`` are the
         grievances' JSON as received, stored only if intake did not store the record.
+
+        A civic duplicate may come before its original is routed (another replica holds the
+        original's entry, or it is later in this batch): the duplicate's commit then routes
+        the original first and links to it, and the original's own entry is skipped.
         """
         docs: Sequence[bytes | None] = documents or [None] * len(grievances)
         outcomes: list[Outcome | None] = [None] * len(grievances)
@@ -163,22 +170,82 @@ class Engine:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 await _lost_race(attempt)
-            ids = [grievances[i].id for i in todo]
-            ids += [grievances[i].duplicate_of or "" for i in todo if grievances[i].duplicate_of]
+            batch = [grievances[i] for i in todo]
+            ids = [g.id for g in batch] + [g.duplicate_of for g in batch if g.duplicate_of]
             now, records = await self._records(ids)
-            picks = await self._picks([grievances[i] for i in todo])
+            plan = await self._originals_first(batch, records)
+            firsts = [step for step in plan if isinstance(step, Grievance)]
+            picks = await self._picks([*batch, *firsts])
+            first_picks = iter(picks[len(batch) :])
             commits: dict[int, Commit] = {}
-            for i, pick in zip(todo, picks, strict=True):
-                decided = self._assign_one(grievances[i], docs[i], records, pick, now)
+            waiting: list[int] = []
+            for i, grievance, pick, step in zip(
+                todo, batch, picks[: len(batch)], plan, strict=True
+            ):
+                if step == _WAIT:
+                    waiting.append(i)
+                    continue
+                first = (step, next(first_picks)) if isinstance(step, Grievance) else None
+                decided = self._assign_one(grievance, docs[i], records, (pick, now), first)
                 if isinstance(decided, Outcome):
                     outcomes[i] = decided
                 else:
                     commits[i], outcomes[i] = decided
             verdicts = await self._commit(list(commits.values()))
             todo = [i for i, v in zip(commits, verdicts, strict=True) if v == "conflict"]
+            todo += waiting
             if not todo:
                 return [o for o in outcomes if o is not None]
         raise ContendedError(f"grievances {[grievances[i].id for i in todo]} kept changing")
+
+    async def _originals_first(
+        self, batch: Sequence[Grievance], records: dict[str, Record | None]
+    ) -> list[Grievance | str | None]:
+        """Return, per grievance, what its original needs before it is routed.
+
+        ``None``: nothing (no original, or one already routed: link to it, or ended: route
+        alone).  ``_WAIT``: another commit of this batch routes the original (its own, or an
+        earlier duplicate's); decide again once it is committed.  A ``Grievance``: the
+        original, still ``submitted``, to be routed in this duplicate's own commit.
+        """
+        in_batch = {g.id for g in batch}
+        unrouted = {
+            g.duplicate_of
+            for g in batch
+            if g.duplicate_of
+            and (original := records.get(g.duplicate_of)) is not None
+            and original.state == "submitted"
+        }
+        documents = await self._documents(sorted(unrouted - in_batch))
+        # Originals a commit of this batch routes: those in it not yet routed (or not stored),
+        # then each one the first of its duplicates routes.
+        claimed = {gid for gid in in_batch if gid in unrouted or records.get(gid) is None}
+        plan: list[Grievance | str | None] = []
+        for grievance in batch:
+            original_id = grievance.duplicate_of or ""
+            if original_id in claimed and original_id != grievance.id:
+                plan.append(_WAIT)
+            elif original_id in documents:
+                claimed.add(original_id)
+                plan.append(documents[original_id])
+            else:  # no original, routed already, or stored without its document: as it is
+                plan.append(None)
+        return plan
+
+    async def _documents(self, ids: Sequence[str]) -> dict[str, Grievance]:
+        """Return the submitted documents of ``ids`` (those stored and readable)."""
+        if not ids:
+            return {}
+        raws = await self.client.mget([self.keys.document(gid) for gid in ids])
+        found: dict[str, Grievance] = {}
+        for gid, raw in zip(ids, raws, strict=True):
+            if raw is None:
+                continue
+            try:
+                found[gid] = Grievance.model_validate_json(raw)
+            except ValidationError:  # unreadable: the duplicate is routed as if it were alone
+                continue
+        return found
 
     async def _picks(self, grievances: Sequence[Grievance]) -> list[Link]:
         """Return the tier-1 unit of each grievance, round-robin among its branch's members."""
@@ -203,9 +270,11 @@ class Engine:
         grievance: Grievance,
         document: bytes | None,
         records: dict[str, Record | None],
-        pick: Link,
-        now: int,
+        at: tuple[Link, int],
+        first: tuple[Grievance, Link] | None = None,
     ) -> Outcome | tuple[Commit, Outcome]:
+        """Decide one grievance's routing (and, with ``first``, its original's before it)."""
+        pick, now = at
         commit = Commit(self.keys)
         record = records.get(grievance.id)
         if record is None:
@@ -220,8 +289,21 @@ class Engine:
             commit.expect(record)
         if record.state != "submitted":
             return Outcome("skip", (record.state,))
-        route = self._route(grievance)
         original = records.get(grievance.duplicate_of) if grievance.duplicate_of else None
+        routed_first: tuple[str, ...] = ()
+        if first is not None and original is not None:
+            source, source_pick = first
+            source_route = self._route(source)
+            _status, first_event = lifecycle.assign(
+                original,
+                (source_pick, *source_route.upper),
+                self._snapshot(source),
+                first_tier=source_route.first_tier,
+                note=source_route.note,
+                now=now,
+            )
+            routed_first = (first_event, original.get("assignee"))
+        route = self._route(grievance)
         status, event_id = lifecycle.assign(
             record,
             (pick, *route.upper),
@@ -235,7 +317,7 @@ class Engine:
         if status == "linked" and original is not None:
             commit.expect(original)
             commit.add(original)
-            return commit, Outcome("linked", (event_id, original.id))
+            return commit, Outcome("linked", (event_id, original.id, *routed_first))
         return commit, Outcome("assigned", (event_id, pick.unit))
 
     # --- act ---

@@ -55,7 +55,15 @@ class SubmittedHandler:
                     entry_id=entry.id,
                 )
             elif outcome.status == "linked":
-                event_id, original = outcome.detail
+                event_id, original, *routed_first = outcome.detail
+                if routed_first:  # the original was still waiting: routed in the same step
+                    log.info(
+                        "grievance_assigned",
+                        grievance_id=original,
+                        event_id=routed_first[0],
+                        assignee=routed_first[1],
+                        before_duplicate=grievance.id,
+                    )
                 log.info(
                     "duplicate_linked",
                     grievance_id=grievance.id,
