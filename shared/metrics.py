@@ -4,7 +4,8 @@ Every service exports stream lag, pending entries and DLQ depth by kind; the rou
 exports grievances by state, open overdue grievances and SLA breaches by tier (the all-time
 KPI counters of ``shared.kpi``, cached briefly so frequent scrapes stay cheap).  Every
 refresh sets each known label value, so a state, tier or kind that emptied reads 0, not its
-last count.  ``HttpMetrics`` counts HTTP requests by route template and status.
+last count.  ``HttpMetrics`` counts HTTP requests by route template and status;
+``TransitionMetrics`` counts grievances' transitions and times their ack and resolution.
 
 Label values are bounded: states, tiers and DLQ kinds are fixed sets (anything else is
 ``other``), routes are path templates (``/v1/grievances/{grievance_id}``), never raw URLs.
@@ -23,8 +24,8 @@ from redis.exceptions import ResponseError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import codec
-from shared.events import State
-from shared.record import TIERS
+from shared.events import Grievance, State
+from shared.record import TIERS, Record
 from shared.redis.client import as_text
 from shared.stats import Window, read_counters, report
 from shared.streams import Keys
@@ -143,6 +144,82 @@ class GrievanceGauges:
         for tier in {*map(str, TIERS), *tiers}:
             self.breaches.labels(tier).set(tiers[tier]["breaches"] if tier in tiers else 0)
         self.read_at = time.monotonic()
+
+
+# Lifecycle events counted as transitions, by the word that labels them.
+TRANSITIONS = {
+    "grievance.assigned": "assigned",
+    "grievance.reassigned": "reassigned",
+    "grievance.escalated": "escalated",
+    "grievance.resolved": "resolved",
+    "grievance.reopened": "reopened",
+    "grievance.closed": "closed",
+    "grievance.withdrawn": "withdrawn",
+}
+# Buckets (seconds) of the time histograms: round durations an SLA or an alert names.
+TIME_BUCKETS_S = (
+    60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 12 * 3600,
+    86400, 2 * 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400,
+)  # fmt: skip
+
+
+class TransitionMetrics:
+    """Counters of grievance transitions by category and tier; histograms of the time from
+    submission to first acknowledgement and to resolution, by the tier that did it.
+
+    Intake counts ``submitted``; the router counts the rest from each committed change
+    (``observe``).  Labels are bounded sets: categories, tiers 1–3 (``-`` for none).
+    """
+
+    def __init__(self, registry: CollectorRegistry, *, times: bool = True) -> None:
+        self.transitions = CounterMetric(
+            "zhitong_grievance_transitions",
+            "Grievances submitted, assigned, reassigned, escalated, resolved, reopened, "
+            "closed or withdrawn, by category and the tier after the transition",
+            ["transition", "category", "tier"],
+            registry=registry,
+        )
+        self.times: tuple[Histogram, Histogram] | None = None
+        if times:  # only the router sees acknowledgements and resolutions
+            self.times = (
+                Histogram(
+                    "zhitong_time_to_acknowledge_seconds",
+                    "Submission to first acknowledgement, by the tier that acknowledged",
+                    ["tier"],
+                    buckets=TIME_BUCKETS_S,
+                    registry=registry,
+                ),
+                Histogram(
+                    "zhitong_time_to_resolve_seconds",
+                    "Submission to resolution, by the tier that resolved",
+                    ["tier"],
+                    buckets=TIME_BUCKETS_S,
+                    registry=registry,
+                ),
+            )
+
+    def submitted(self, grievance: Grievance) -> None:
+        """Count one accepted grievance."""
+        self.transitions.labels("submitted", grievance.category.value, "-").inc()
+
+    def observe(self, record: Record) -> None:
+        """Count the transitions of one committed change and time a first ack or a resolution."""
+        category = record.get("category") or OTHER
+        for event in record.events:
+            name = TRANSITIONS.get(event["type"])
+            if name is not None:
+                self.transitions.labels(name, category, str(event.get("tier", "-"))).inc()
+        if self.times is None or record.get("duplicate_of"):  # a duplicate has no clock
+            return
+        submitted = record.ms("submitted_at") or 0
+        for (field, tier_field), histogram in zip(
+            (("first_acked_at", "ack_tier"), ("resolved_at", "resolved_tier")),
+            self.times,
+            strict=True,
+        ):
+            at = record.ms(field)
+            if at is not None and record.base.get(field) != record.get(field):
+                histogram.labels(record.get(tier_field) or "-").observe((at - submitted) / 1000)
 
 
 class HttpMetrics:

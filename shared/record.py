@@ -271,6 +271,8 @@ class Commit:
     key_list: list[str] = field(default_factory=list)
     checks: list[list[Any]] = field(default_factory=list)
     ops: list[list[Any]] = field(default_factory=list)
+    # The records whose changes it carries (told to the router's metrics once applied).
+    records: list[Record] = field(default_factory=list)
 
     def key(self, name: str) -> int:
         """Return the 1-based KEYS index of ``name`` (added once)."""
@@ -302,6 +304,7 @@ class Commit:
 
     def add(self, record: Record) -> None:
         """Append every change of ``record``: hash, timers, events, timeline, extras."""
+        self.records.append(record)
         keys = self.keys
         gkey = keys.grievance(record.id)
         if record.changed:

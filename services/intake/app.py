@@ -25,7 +25,7 @@ from shared import codec
 from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
-from shared.metrics import HttpMetrics
+from shared.metrics import HttpMetrics, TransitionMetrics
 from shared.privacy import pseudonym_secret
 from shared.redis.client import make_client
 from shared.redis.scripts import Scripts
@@ -52,6 +52,7 @@ def build_app(
         pseudonym_secret=pseudonym_secret(
             config.pseudonym_secret, (k.key_sha256 for k in config.api_keys)
         ),
+        on_accepted=TransitionMetrics(registry, times=False).submitted,
     )
     stream_intake = StreamConsumer(
         client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)

@@ -8,7 +8,7 @@ script: idempotency check + initial record + ``zt:submitted`` in one step.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -69,6 +69,8 @@ class Intake:
     civic: CivicIndex
     # Keys the pseudonyms of reporters without an account (Open311); see shared.privacy.
     pseudonym_secret: str = field(default="", repr=False)
+    # Told every accepted grievance (intake's ``submitted`` counter).
+    on_accepted: Callable[[Grievance], None] | None = None
     # Accepts of concurrent HTTP requests waiting for the next pipeline (see _accept_soon).
     _queued: list[tuple[store.AcceptRequest, asyncio.Future[store.AcceptResult]]] = field(
         default_factory=list, init=False, repr=False
@@ -231,6 +233,8 @@ class Intake:
 
     async def _accepted(self, grievance: Grievance) -> None:
         """Index an accepted civic original and write the one line per accepted grievance."""
+        if self.on_accepted is not None:
+            self.on_accepted(grievance)
         if self.civic.is_candidate(grievance):
             await self.civic.remember(grievance)
         log.info(

@@ -13,7 +13,7 @@ from shared.app import Service, make_broker
 from shared.config import Config, load_config
 from shared.consumer import StreamConsumer
 from shared.janitor import Janitor
-from shared.metrics import GrievanceGauges
+from shared.metrics import GrievanceGauges, TransitionMetrics
 from shared.privacy import pseudonym_secret
 from shared.redis.client import make_client
 from shared.settings import RouterSettings
@@ -26,7 +26,7 @@ def build_service(settings: RouterSettings, config: Config | None = None) -> Ser
     client = make_client(settings.redis_url, settings.redis_max_connections)
     registry = CollectorRegistry()
     broker = make_broker(settings, registry)
-    engine = Engine(client, settings.keys, config)
+    engine = Engine(client, settings.keys, config, TransitionMetrics(registry).observe)
     keys = settings.keys
     consumers = [
         StreamConsumer(client, settings, keys.submitted, GROUP_ROUTER, SubmittedHandler(engine)),

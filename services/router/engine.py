@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,10 +77,18 @@ class _Route:
 class Engine:
     """The router's atomic operations bound to one Redis and one configuration."""
 
-    def __init__(self, client: Redis, keys: Keys, config: Config) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        keys: Keys,
+        config: Config,
+        on_commit: Callable[[Record], None] | None = None,
+    ) -> None:
         self.client = client
         self.keys = keys
         self.config = config
+        # Told every record a commit applied (the router's transition metrics).
+        self.on_commit = on_commit
         self.scripts = Scripts(client)
         # Routes and SLA snapshots depend only on these inputs: compute each once.
         self._routes: dict[tuple[object, ...], _Route] = {}
@@ -108,6 +116,14 @@ class Engine:
 
     async def _commit(self, commits: Sequence[Commit]) -> list[str]:
         """Run every commit in one pipelined round trip; return each one's verdict."""
+        verdicts = await self._run_commits(commits)
+        if self.on_commit is not None:
+            for commit, verdict in zip(commits, verdicts, strict=True):
+                for record in commit.records if verdict == "ok" else ():
+                    self.on_commit(record)
+        return verdicts
+
+    async def _run_commits(self, commits: Sequence[Commit]) -> list[str]:
         if len(commits) == 1:  # no pipeline: it would first ask whether the script is loaded
             keys, args = commits[0].call()
             return [as_text(await self.scripts.call("commit", keys, args))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -153,3 +154,47 @@ async def test_http_requests_are_counted_by_route_template_and_status(
     assert "/v1/grievances/{grievance_id}" in routes
     count = ("zhitong_http_request_duration_seconds_count", post)
     assert samples[count] == 2
+    submitted = (("category", "road_access"), ("tier", "-"), ("transition", "submitted"))
+    assert samples[("zhitong_grievance_transitions_total", submitted)] == 1  # not the 422
+
+
+async def test_transitions_are_counted_and_times_observed(redis_url: str, redis: Redis) -> None:
+    """Assigned, acknowledged after a while, resolved, rated 5 and closed: each counted once
+    by category and tier, the ack and resolution times in the histograms of tier 1."""
+    app = build_app(router_settings(redis_url), member_breach_config(3600))
+    grievance = make_grievance()
+    grievance.submitted_at -= timedelta(minutes=10)  # filed ten minutes before routing
+    async with app.router.lifespan_context(app):
+        await submit(redis, grievance)
+
+        async def last_event(etype: str) -> bool:
+            events = await events_of(redis, grievance.id)
+            return bool(events) and events[-1]["type"] == etype
+
+        await eventually(lambda: last_event("grievance.assigned"))
+        member = {"id": (await redis.hget(KEYS.grievance(grievance.id), "assignee")).decode()}
+        member["role"] = "member"
+        await act(redis, grievance.id, type="acknowledge", actor=member)
+        await eventually(lambda: last_event("grievance.acknowledged"))
+        await act(redis, grievance.id, type="resolve", actor=member, resolution="已解决")
+        await eventually(lambda: last_event("grievance.feedback_requested"))
+        worker = {"id": "w-1001", "role": "worker"}
+        await act(redis, grievance.id, type="feedback", actor=worker, rating=5)
+        await eventually(lambda: last_event("grievance.closed"))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://router") as client:
+            samples = _samples((await client.get("/metrics")).text)
+    transitions = {
+        dict(labels)["transition"]: (dict(labels)["category"], dict(labels)["tier"], value)
+        for (name, labels), value in samples.items()
+        if name == "zhitong_grievance_transitions_total"
+    }
+    assert transitions == {
+        "assigned": ("road_access", "1", 1),
+        "resolved": ("road_access", "1", 1),
+        "closed": ("road_access", "1", 1),
+    }
+    for histogram in ("zhitong_time_to_acknowledge_seconds", "zhitong_time_to_resolve_seconds"):
+        assert samples[(f"{histogram}_count", (("tier", "1"),))] == 1
+        assert samples[(f"{histogram}_bucket", (("le", "300.0"), ("tier", "1")))] == 0
+        assert samples[(f"{histogram}_bucket", (("le", "900.0"), ("tier", "1")))] == 1
