@@ -357,10 +357,28 @@ class Event(BaseModel):
 
 
 class Accepted(BaseModel):
-    """Intake's reply to an accepted submission."""
+    """Intake's reply to a submission: 202 for a new grievance, 200 for a repeat of its key."""
 
-    id: str
-    tracking_no: str
-    status: State
-    duplicate: bool = False
-    duplicate_of: str | None = None
+    id: str = Field(description="The grievance's id; on a replay, the one first accepted.")
+    tracking_no: str = Field(description="The number people quote (编号), `ZT-…`.")
+    status: State = Field(description="`submitted` when new; on a replay, where it stands now.")
+    replayed: bool = Field(
+        default=False,
+        description="True when this answers a repeat of an idempotency key (HTTP 200): no "
+        "grievance was made, `id` is the one first accepted. Nothing to do with civic "
+        "duplicates (see `linked_to`).",
+    )
+    linked_to: str | None = Field(
+        default=None,
+        description="A civic report filed near an open report of the same problem (SPEC §7): "
+        "the id of that original. The router links this report to it: both reporters are "
+        "told, this one has no handler or deadline of its own and hears the original's "
+        "outcome (resolving the original closes it), and if the original is withdrawn it is "
+        "routed on its own. `null` when the report stands alone. On a replay, the link as "
+        "it stands now.",
+    )
+    duplicate_of: str | None = Field(
+        default=None,
+        deprecated=True,
+        description="Deprecated: the same as `linked_to` (sent when set, for older clients).",
+    )

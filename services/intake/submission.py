@@ -46,12 +46,18 @@ class SubmissionOutcome:
     duplicate_of: str | None = None
 
     def reply(self) -> dict[str, object]:
-        """Return the ``Accepted`` body the submitter sees."""
+        """Return the ``Accepted`` body the submitter sees.
+
+        ``replayed`` (a repeat of an idempotency key) and ``linked_to`` (a civic duplicate)
+        are different things, named apart; ``duplicate_of`` stays as an alias of the link
+        for older clients.
+        """
         body: dict[str, object] = {
             "id": self.id,
             "tracking_no": self.tracking_no,
             "status": self.status,
-            "duplicate": self.result == "duplicate",
+            "replayed": self.result == "duplicate",
+            "linked_to": self.duplicate_of,
         }
         if self.duplicate_of:
             body["duplicate_of"] = self.duplicate_of
@@ -277,14 +283,20 @@ class Intake:
         self, result: Literal["duplicate", "conflict", "accepted", "retry"], grievance_id: str
     ) -> SubmissionOutcome:
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(self.keys.grievance(grievance_id), ["tracking_no", "state"])
+            pipe.hmget(self.keys.grievance(grievance_id), ["tracking_no", "state", "duplicate_of"])
             pipe.get(self.keys.document(grievance_id))
-            (tracking, state), doc = await pipe.execute()
-        original = Grievance.model_validate_json(doc) if doc else None
+            (tracking, state, linked), doc = await pipe.execute()
+        now = state.decode() if isinstance(state, bytes) else "submitted"
+        # The link as it stands: the record's once the router has seen the report (it
+        # clears it when the original ends unresolved), what intake found until then.
+        if now != "submitted":
+            link = linked.decode() if isinstance(linked, bytes) and linked else None
+        else:
+            link = Grievance.model_validate_json(doc).duplicate_of if doc else None
         return SubmissionOutcome(
             "conflict" if result == "conflict" else "duplicate",
             grievance_id,
             tracking.decode() if isinstance(tracking, bytes) else "",
-            state.decode() if isinstance(state, bytes) else "submitted",
-            original.duplicate_of if original else None,
+            now,
+            link,
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from redis.asyncio import Redis
@@ -15,14 +16,18 @@ from services.router.engine import Engine
 from shared.events import Category, Channel, Grievance
 from tests.helpers import eventually
 from tests.integration.intake_support import (
+    AUTH,
     fixture_http,  # noqa: F401  (fixture used by name)
     fixture_intake_app,  # noqa: F401  (fixture used by name)
+    grievance_body,
 )
 from tests.integration.router_support import (
     KEYS,
+    act,
     events_of,
     fast_config,
     make_grievance,
+    running_router,
     state_of,
     submit,
 )
@@ -140,3 +145,139 @@ async def test_three_routers_link_every_duplicate_whichever_comes_first(
         for duplicate in duplicates:
             assert await _types(redis, duplicate) == ["grievance.duplicate_linked"]
             assert (await state_of(redis, duplicate))["duplicate_of"] == original
+
+
+# --- what a duplicate reads, from its record: linked, promoted, ended ---
+
+
+async def _open311(http: httpx.AsyncClient, gid: str) -> dict[str, Any]:
+    response = await http.get(f"/open311/v2/requests/{gid}.json")
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()[0]
+    return view
+
+
+async def _linked_pair(redis: Redis) -> tuple[Grievance, Grievance]:
+    """Return a public original (城东, 中通 → b-zto-east) and a public duplicate filed from
+    城西 (its own chain would be b-express-west), linked."""
+    original = _report()
+    duplicate = _report(id="w-3003", region="城西区", platform="美团")
+    duplicate.duplicate_of = original.id
+    await submit(redis, original)
+    await submit(redis, duplicate)
+
+    async def linked() -> bool:
+        return (await state_of(redis, duplicate.id)).get("duplicate_of") == original.id
+
+    await eventually(linked)
+    return original, duplicate
+
+
+async def test_a_linked_duplicate_on_open311_follows_its_original_as_it_escalates(
+    http: httpx.AsyncClient, redis_url: str, redis: Redis
+) -> None:
+    """Linked: the original's unit is responsible, also after it escalated to the committee."""
+    async with running_router(redis_url, CONFIG):
+        original, duplicate = await _linked_pair(redis)
+        view = await _open311(http, duplicate.id)
+        assert (view["status"], view["duplicate_of"]) == ("open", original.id)
+        assert view["agency_responsible"] == "城东快递网点联合党支部"
+        assert "already being handled" in view["service_notice"]
+        committee = {"id": "c-express", "role": "committee"}
+        for _ in range(2):
+            await act(redis, original.id, type="escalate", actor=committee, reason="需协调")
+
+        async def at_the_committee() -> dict[str, Any] | None:
+            seen = await _open311(http, duplicate.id)
+            return seen if seen["agency_responsible"] == "区快递行业党委" else None
+
+        view = await eventually(at_the_committee)
+        assert view["expected_datetime"] == (await _open311(http, original.id))["expected_datetime"]
+
+
+async def test_a_promoted_duplicate_reads_open_with_its_own_unit(
+    http: httpx.AsyncClient, redis_url: str, redis: Redis
+) -> None:
+    """Original withdrawn: the duplicate is routed on its own and Open311 says open, its own
+    unit, no link — not the original's withdrawal."""
+    async with running_router(redis_url, CONFIG):
+        original, duplicate = await _linked_pair(redis)
+        await act(redis, original.id, type="withdraw", actor={"id": "w-1001", "role": "worker"})
+
+        async def promoted() -> dict[str, str] | None:
+            record = await state_of(redis, duplicate.id)
+            return record if record.get("promoted_from") == original.id else None
+
+        record = await eventually(promoted)
+    assert (record["state"], record["duplicate_of"], record["c1u"]) == ("assigned", "", "m-zhao")
+    view = await _open311(http, duplicate.id)
+    assert view["status"] == "open"
+    assert view["status_notes"].startswith("已转交承办单位")
+    assert view["agency_responsible"] == "城西快递驿站党支部"
+    assert "duplicate_of" not in view
+    assert "already being handled" not in view["service_notice"]
+    assert (await _open311(http, original.id))["status"] == "closed"
+
+
+async def test_a_duplicate_closed_with_its_original_reads_the_resolution(
+    http: httpx.AsyncClient, redis_url: str, redis: Redis
+) -> None:
+    """Resolving the original closes the duplicate with the same resolution; it stays linked."""
+    async with running_router(redis_url, CONFIG):
+        original, duplicate = await _linked_pair(redis)
+        assignee = (await state_of(redis, original.id))["assignee"]
+        actor = {"id": assignee, "role": "member"}
+        await act(redis, original.id, type="resolve", actor=actor, resolution="水管已修复")
+
+        async def closed() -> dict[str, Any] | None:
+            seen = await _open311(http, duplicate.id)
+            return seen if seen["status"] == "closed" else None
+
+        view = await eventually(closed)
+    assert view["status_notes"] == "已办结 Closed：水管已修复"
+    assert view["duplicate_of"] == original.id
+
+
+async def test_acting_on_a_linked_duplicate_is_refused_with_the_original_to_act_on(
+    redis_url: str, redis: Redis
+) -> None:
+    """The assignee shown on the duplicate (the original's) is told to act on the original."""
+    async with running_router(redis_url, CONFIG):
+        original, duplicate = await _linked_pair(redis)
+        assignee = (await state_of(redis, duplicate.id))["assignee"]
+        await act(redis, duplicate.id, type="acknowledge", actor={"id": assignee, "role": "member"})
+
+        async def refused() -> list[dict[str, Any]]:
+            events = await events_of(redis, duplicate.id)
+            return [e for e in events if e["type"] == "action.refused"]
+
+        (refusal,) = await eventually(refused)
+    assert refusal["reason"] == (
+        f"this report is linked to {original.tracking_no} as a duplicate; act on that one"
+    )
+    assert refusal["data"]["refusal_kind"] == "not_now"
+
+
+async def test_a_civic_duplicates_reply_names_the_link_apart_from_a_replay(
+    http: httpx.AsyncClient,
+) -> None:
+    """202 of a civic duplicate: ``linked_to`` (and its alias), ``replayed`` false; its
+    repeat (200): ``replayed`` true, the same link."""
+    place = {"lat": 36.0611, "lon": 103.8343}
+    body = grievance_body(category="public_facility", description="水管漏水", location=place)
+    first = await http.post("/v1/grievances", json=body, headers=AUTH)
+    original = first.json()["id"]
+    near = {**body, "location": {**place, "lat": place["lat"] + 0.0001}}
+    headers = {**AUTH, "Idempotency-Key": "pipe-2"}
+    filed = await http.post("/v1/grievances", json=near, headers=headers)
+    again = await http.post("/v1/grievances", json=near, headers=headers)
+    assert filed.status_code == 202
+    assert {k: filed.json()[k] for k in ("replayed", "linked_to", "duplicate_of")} == {
+        "replayed": False,
+        "linked_to": original,
+        "duplicate_of": original,
+    }
+    assert "duplicate" not in filed.json()
+    assert again.status_code == 200
+    assert (again.json()["replayed"], again.json()["linked_to"]) == (True, original)
+    assert again.json()["id"] == filed.json()["id"]

@@ -22,7 +22,12 @@ from typing import Any
 from redis.asyncio import Redis
 
 from services.intake.open311.query import STATUSES, RequestQuery
-from services.intake.open311.views import answered_by_original, is_public, request_view
+from services.intake.open311.views import (
+    answered_by_original,
+    is_linked,
+    is_public,
+    request_view,
+)
 from shared.redis.client import as_text
 from shared.store import decode_record
 from shared.streams import Keys
@@ -153,15 +158,24 @@ class PublicReports:
             for gid, found in loaded.items()
             if found is not None and is_public(found[0])
         }
-        originals = dict(views)
+        # A duplicate's original is read even when it is not public: a linked duplicate
+        # shows its progress (state words, the responsible unit), never its content.
         wanted = {v["duplicate_of"] for v in views.values() if v["duplicate_of"]} - set(loaded)
         if wanted:
-            for gid, found in (await self._load(sorted(wanted))).items():
-                if found is not None and is_public(found[0]):
-                    originals[gid] = request_view(gid, *found)
-        return [
-            answered_by_original(views[gid], originals.get(views[gid]["duplicate_of"] or ""))
-            if gid in views
-            else None
-            for gid in ids
-        ]
+            loaded.update(await self._load(sorted(wanted)))
+        return [self._answered(views[gid], loaded) if gid in views else None for gid in ids]
+
+    @staticmethod
+    def _answered(view: dict[str, Any], loaded: dict[str, Loaded | None]) -> dict[str, Any]:
+        """Return a public view, a duplicate's with its original's progress (SPEC §7)."""
+        original_id = view["duplicate_of"]
+        own = loaded.get(view["service_request_id"])
+        if not original_id or own is None:
+            return {k: v for k, v in view.items() if k != "duplicate_of"}
+        found = loaded.get(original_id)
+        return answered_by_original(
+            view,
+            request_view(original_id, *found) if found else None,
+            public=found is not None and is_public(found[0]),
+            linked=is_linked(own[0]),
+        )

@@ -96,13 +96,34 @@ def service_notice(record: dict[str, Any], duplicate_of: str | None = None) -> s
     return notice
 
 
+def linked_to(record: dict[str, Any]) -> str | None:
+    """Return the report this one is linked to as a duplicate, as its record says (SPEC §7).
+
+    The router sets the record's ``duplicate_of`` when it links the report, keeps it once
+    the original's resolution closed it, and clears it when the original ended without one
+    (the report is then routed on its own).  The submitted document's ``duplicate_of`` is
+    what intake found, never cleared: it counts only until the router has seen the report.
+    """
+    if record.get("duplicate_of"):
+        return str(record["duplicate_of"])
+    if record.get("state", State.SUBMITTED.value) == State.SUBMITTED.value:
+        found = (record.get("doc") or {}).get("duplicate_of")
+        return str(found) if found else None
+    return None
+
+
+def is_linked(record: dict[str, Any]) -> bool:
+    """Return whether the report is linked to an open original now (no clock of its own)."""
+    return bool(record.get("duplicate_of")) and record.get("state") not in _CLOSED
+
+
 def request_view(gid: str, record: dict[str, Any], last_event: dict[str, Any]) -> dict[str, Any]:
     """Return one report as GeoReport shows a service request (``duplicate_of`` included)."""
     doc = record.get("doc") or {}
     location = doc.get("location") or {}
     state = record.get("state", State.SUBMITTED.value)
     category = record.get("category", Category.OTHER.value)
-    duplicate_of = doc.get("duplicate_of")
+    duplicate_of = linked_to(record)
     return {
         "service_request_id": gid,
         "status": "closed" if state in _CLOSED else "open",
@@ -123,16 +144,24 @@ def request_view(gid: str, record: dict[str, Any], last_event: dict[str, Any]) -
     }
 
 
-def answered_by_original(view: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
-    """Return a duplicate's view answered by its original's outcome (SPEC §7).
+# What a linked duplicate shows of its original: it has no handler or deadline of its own.
+_FROM_ORIGINAL = ("status", "status_notes", "agency_responsible", "expected_datetime")
 
-    ``original`` is the original's public view, or ``None`` when it is not public: then the
-    link is not shown either.
+
+def answered_by_original(
+    view: dict[str, Any], original: dict[str, Any] | None, *, public: bool, linked: bool
+) -> dict[str, Any]:
+    """Return a duplicate's view with its original's progress (SPEC §7).
+
+    ``original`` is the original's view (``None`` when unknown); ``linked``: the record says
+    the report is linked and open, so its status, notes, agency and expected time are the
+    original's, kept current as the original moves (escalated, acknowledged…).  A duplicate
+    closed with its original shows its own outcome.  The link itself is shown only when the
+    original is public too.
     """
     view = dict(view)
-    if original is None:
+    if linked and original is not None:
+        view.update({k: original[k] for k in _FROM_ORIGINAL})
+    if original is None or not public:
         view.pop("duplicate_of")
-        return view
-    if view["status"] == "open" and original["status"] == "closed":
-        view.update({k: original[k] for k in ("status", "status_notes", "agency_responsible")})
     return view
