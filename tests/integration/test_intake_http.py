@@ -32,7 +32,7 @@ async def test_submit_returns_202_and_the_grievance_is_readable(
     assert response.status_code == 202, response.text
     reply = response.json()
     assert reply["status"] == "submitted"
-    assert reply["duplicate"] is False
+    assert (reply["replayed"], reply["linked_to"]) == (False, None)
     assert reply["tracking_no"].startswith("ZT-")
     published = await submitted(redis)
     assert [g["id"] for g in published] == [reply["id"]]
@@ -81,7 +81,7 @@ async def test_repeat_with_the_same_key_returns_the_original(
     for repeat in (again, by_field):
         assert repeat.json()["id"] == first.json()["id"]
         assert repeat.json()["tracking_no"] == first.json()["tracking_no"]
-        assert repeat.json()["duplicate"] is True
+        assert repeat.json()["replayed"] is True
     assert await redis.xlen(KEYS.submitted) == 1
 
 
