@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -37,6 +38,7 @@ RECORDS: dict[str, dict[str, object]] = {
            "first_acked_at": T0 + 20 * MIN, "ack_in_sla": 1, "ack_tier": 1, "ack_unit": "m-li"},
 }  # fmt: skip
 OPEN, ENDED = ("g2", "g3", "g5"), ("g1", "g4")
+DEMO = str(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")
 
 
 def bucket(  # noqa: PLR0917  (a row of the expected table reads best positionally)
@@ -82,9 +84,12 @@ EXPECTED = {
     "overall": bucket(5, 3, 1, 2, (2, 4, 2, 4, 1, 2), (1200.0, 3600.0), (7200.0, 36000.0)),
     "by_unit": {
         "b-east": {"name": None, **bucket(1, 1, 0, 1, (0, 0, 1, 1, 0, 1), NONE, (36000.0,) * 2)},
-        "m-li": {"name": None, **bucket(2, 1, 0, 0, (1, 2, 0, 1, 0, 0), (1200.0, 3600.0), NONE)},
+        "m-li": {
+            "name": "党员快递员李师傅",
+            **bucket(2, 1, 0, 0, (1, 2, 0, 1, 0, 0), (1200.0, 3600.0), NONE),
+        },
         "m-wang": {
-            "name": None,
+            "name": "党员快递员王师傅",
             **bucket(2, 1, 1, 1, (1, 2, 1, 2, 1, 1), (600.0, 600.0), (7200.0, 7200.0)),
         },
     },
@@ -109,11 +114,39 @@ async def write_fixture(redis: Redis) -> None:
 
 
 async def test_stats_json_matches_the_hand_computed_fixture(redis_url: str, redis: Redis) -> None:
-    """``stats --json`` gives exactly the hand-computed KPIs, overall, per unit and tier."""
+    """``stats --json`` gives exactly the hand-computed KPIs, overall, per unit and tier, with
+    the names of the units the config's directory holds (b-east is not in it)."""
     await write_fixture(redis)
-    result = await zhitong_async("stats", "--json", redis_url=redis_url)
+    result = await zhitong_async("stats", "--json", "--config", DEMO, redis_url=redis_url)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == EXPECTED
+
+
+async def test_stats_windows_are_submission_days(redis_url: str, redis: Redis) -> None:
+    """All five were filed on 2023-11-14 (UTC): that day's window is the whole fixture, the
+    next day's is empty; a window that is not one is refused with a one-line reason."""
+    await write_fixture(redis)
+
+    async def stats(*args: str) -> dict[str, object]:
+        result = await zhitong_async(
+            "stats", "--json", "--config", DEMO, *args, redis_url=redis_url
+        )
+        assert result.exit_code == 0, result.output
+        reply: dict[str, object] = json.loads(result.stdout)
+        return reply
+
+    day = await stats("--since", "2023-11-14", "--until", "2023-11-15")
+    window = {**WINDOW, "since": "2023-11-14", "until": "2023-11-15"}
+    assert day == {**EXPECTED, "window": window}
+    assert (await stats("--since", "2023-11-15", "--until", "2023-12-01"))["overall"] == bucket(
+        0, 0, 0, 0, (0, 0, 0, 0, 0, 0), NONE, NONE
+    )
+    window_args = ("--since", "2023-11-15", "--until", "2023-11-14")
+    unordered = await zhitong_async("stats", *window_args, redis_url=redis_url)
+    assert unordered.exit_code == 1
+    assert unordered.stderr.splitlines()[-1].startswith("error: until (2023-11-14) must be after")
+    not_a_day = await zhitong_async("stats", "--since", "2023-13-01", redis_url=redis_url)
+    assert not_a_day.exit_code == 2  # the option's format: usage error
 
 
 async def test_stats_tables_show_the_rates(redis_url: str, redis: Redis) -> None:

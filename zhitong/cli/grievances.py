@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -132,19 +133,60 @@ def show(
     console().print(render.grievance(lang, found, record, timeline))
 
 
+DEFAULT_CONFIG = Path("config/demo.yaml")  # the services' default (shared/settings.py)
+DAY = ["%Y-%m-%d"]
+
+
+def _unit_names(config: Path | None) -> dict[str, str] | None:
+    """Return unit id → name from the config's directory (none if no config is found)."""
+    from services.router.directory import unit_names  # noqa: PLC0415
+    from shared.config import load_config  # noqa: PLC0415
+
+    if config is None and not DEFAULT_CONFIG.is_file():
+        return None
+    try:
+        return unit_names(load_config(config or DEFAULT_CONFIG))
+    except ValueError as exc:
+        fail(f"config for unit names: {exc}")
+
+
 def stats(
     *,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=DAY, help="Count grievances submitted from this UTC day."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=DAY, help="… up to this UTC day, excluded (default: tomorrow)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ZHITONG_CONFIG",
+            help="Config whose directory names the units (default: config/demo.yaml if here).",
+        ),
+    ] = None,
     redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
     as_json: JsonOption = False,
 ) -> None:
     """Show the KPIs: response, resolution and satisfaction rates, times, breaches, open and
-    overdue counts — overall, per unit and per tier (the same numbers as GET /v1/stats)."""
+    overdue counts — overall, per unit and per tier (the same numbers as GET /v1/stats), of
+    every grievance or of those submitted in [--since, --until)."""
     from shared import stats as kpis  # noqa: PLC0415
     from zhitong import render  # noqa: PLC0415
 
-    result = with_redis(redis_url, lambda client: kpis.compute(client, Keys(prefix)))
+    names = _unit_names(config)
+    first, end = (d.date() if d else None for d in (since, until))
+    try:
+        result = with_redis(
+            redis_url,
+            lambda client: kpis.compute(client, Keys(prefix), since=first, until=end, names=names),
+        )
+    except kpis.WindowError as exc:
+        fail(str(exc))
     if as_json:
         print_json(result)
         return
