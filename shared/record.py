@@ -65,6 +65,8 @@ def initial_fields(grievance: Grievance) -> dict[str, str]:
         "category": grievance.category.value,
         "urgency": grievance.urgency.value,
         "anonymous": str(int(grievance.anonymous)),
+        # In the hash (not only the document) so the needs-review index follows it.
+        "needs_review": str(int(grievance.needs_review)),
         "seq": "0",
         "gen": "0",
     }

@@ -92,6 +92,45 @@ class Keys:
         """Return the sorted set of anonymised grievance ids (kept for statistics)."""
         return f"{self.prefix}idx:archived"
 
+    # --- read side: the list's indexes (shared/indexes.py), scored by submitted_at ms ---
+    @property
+    def index_all(self) -> str:
+        """Return the sorted set of every grievance."""
+        return f"{self.prefix}idx:all"
+
+    def index_state(self, state: str) -> str:
+        return f"{self.prefix}idx:state:{state}"
+
+    def index_unit(self, unit: str) -> str:
+        """Return the sorted set of grievances ``unit`` holds or held (chain, departments)."""
+        return f"{self.prefix}idx:unit:{unit}"
+
+    def index_source(self, source: str) -> str:
+        return f"{self.prefix}idx:src:{source}"
+
+    def index_worker(self, source: str, worker_id: str) -> str:
+        """Return the sorted set of one worker's grievances (a source's names never hold ':')."""
+        return f"{self.prefix}idx:wrk:{source}:{worker_id}"
+
+    def index_category(self, category: str) -> str:
+        return f"{self.prefix}idx:cat:{category}"
+
+    def index_urgency(self, urgency: str) -> str:
+        return f"{self.prefix}idx:urg:{urgency}"
+
+    @property
+    def index_overdue(self) -> str:
+        return f"{self.prefix}idx:overdue"
+
+    @property
+    def index_needs_review(self) -> str:
+        return f"{self.prefix}idx:review"
+
+    @property
+    def index_sources(self) -> str:
+        """Return the set of every source that filed a grievance (worker look-ups span them)."""
+        return f"{self.prefix}idx:sources"
+
     def round_robin(self, branch_id: str) -> str:
         return f"{self.prefix}rr:{branch_id}"
 

@@ -9,17 +9,18 @@ refused with 403 before anything reaches the router.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.asyncio import Redis
 
 from services.intake.auth import KeyRing
 from services.intake.principals import Policy, Principal, Tenancy
 from services.intake.submission import Intake
-from shared import codec, store
+from shared import codec, store, views
 from shared.config import SlaPolicy
 from shared.events import (
     MAX_NOTES,
@@ -62,7 +63,6 @@ _TOO_DEEP: dict[int | str, dict[str, Any]] = {
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such grievance, or none this API key may read (the same answer)"}
 }
-_PRIVATE_WORKER_FIELDS = ("name", "phone")
 MISSING_CONTENT_TYPE = "Content-Type header is missing: send the body as application/json (UTF-8)"
 
 
@@ -85,21 +85,6 @@ def _one_key(header: str | None, field: str | None) -> str | None:
             "Idempotency-Key header and idempotency_key field differ; send one of them",
         )
     return header or field
-
-
-def public_view(
-    grievance_id: str,
-    record: dict[str, Any],
-    timeline: list[dict[str, Any]],
-    *,
-    reveal_worker: bool,
-) -> dict[str, Any]:
-    """Return the read model of one grievance: state, details and the full timeline."""
-    view = {k: v for k, v in record.items() if k != "doc"}
-    doc = dict(record.get("doc") or {})
-    if not reveal_worker and isinstance(doc.get("worker"), dict):
-        doc["worker"] = {k: v for k, v in doc["worker"].items() if k not in _PRIVATE_WORKER_FIELDS}
-    return {"id": grievance_id, **view, "grievance": doc, "timeline": timeline}
 
 
 def _not_found(grievance_id: str) -> HTTPException:
@@ -138,7 +123,14 @@ def limit_refusal(
 
 
 def grievance_router(
-    intake: Intake, keyring: KeyRing, policy: Policy, client: Redis, keys: Keys, *, sla: SlaPolicy
+    intake: Intake,
+    keyring: KeyRing,
+    policy: Policy,
+    client: Redis,
+    keys: Keys,
+    *,
+    sla: SlaPolicy,
+    units: Mapping[str, views.UnitRef] | None = None,
 ) -> APIRouter:
     """Return the ``/v1/grievances`` routes bound to one intake, key ring and policies."""
     router = APIRouter(prefix="/v1/grievances", tags=["grievances"], responses=_ERRORS)
@@ -180,16 +172,21 @@ def grievance_router(
         code = status.HTTP_200_OK if outcome.result == "duplicate" else status.HTTP_202_ACCEPTED
         return JSONResponse(outcome.reply(), code)
 
-    @router.get("/{grievance_id}", responses=_NOT_FOUND)
-    async def read_grievance(grievance_id: str, principal: Principal = can_read) -> JSONResponse:
-        """Return a grievance (by id or tracking number) this key may read: state, timeline."""
+    @router.get("/{grievance_id}", response_model=views.GrievanceView, responses=_NOT_FOUND)
+    async def read_grievance(grievance_id: str, principal: Principal = can_read) -> Response:
+        """Return a grievance (by id or tracking number) this key may read: where it stands,
+        its deadlines, its SLA and its full timeline.
+
+        The worker's name and phone are shown only to the app that filed it, and never on an
+        anonymous grievance.
+        """
         found_id = await store.resolve_id(client, keys, grievance_id)
-        loaded = await store.load(client, keys, found_id)
-        if loaded is None or not policy.may_read(principal, Tenancy.of(loaded[0])):
+        [stored] = await views.read_stored(client, keys, [found_id], timeline=True)
+        if stored is None or not policy.may_read(principal, Tenancy.of_fields(stored.fields)):
             raise _not_found(grievance_id)
-        record, timeline = loaded
-        reveal = record.get("anonymous") != "1" and record.get("source") == principal.source
-        return JSONResponse(public_view(found_id, record, timeline, reveal_worker=reveal))
+        reveal = views.reveals_worker(stored.fields, principal.source)
+        view = views.grievance_view(stored, reveal_worker=reveal, units=units)
+        return Response(view.model_dump_json(), media_type="application/json")
 
     @router.post(
         "/{grievance_id}/actions",

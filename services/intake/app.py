@@ -16,6 +16,7 @@ from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet, load_rules
 from services.intake.console import console_router
 from services.intake.ingest import StreamIntake
+from services.intake.listing import listing_router
 from services.intake.open311 import open311_router
 from services.intake.principals import Policy
 from services.intake.stats import stats_router
@@ -31,6 +32,7 @@ from shared.redis.client import make_client
 from shared.redis.scripts import Scripts
 from shared.settings import IntakeSettings
 from shared.streams import GROUP_INTAKE
+from shared.views import unit_names
 
 
 def build_app(
@@ -59,6 +61,7 @@ def build_app(
     )
     keyring = KeyRing(config.api_keys)
     policy = Policy.of(config)
+    units = unit_names(config.directory)
     service = Service(
         name="intake",
         settings=settings,
@@ -67,7 +70,8 @@ def build_app(
         registry=registry,
         consumers=[stream_intake],
         routers=[
-            grievance_router(intake, keyring, policy, client, keys, sla=config.sla),
+            listing_router(keyring, policy, client, keys, units),
+            grievance_router(intake, keyring, policy, client, keys, sla=config.sla, units=units),
             open311_router(intake, keyring, client, keys),
             stats_router(keyring, client, keys),
             console_router(keyring, client, keys),

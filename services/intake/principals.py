@@ -24,6 +24,7 @@ from typing import Any
 from shared.config import ApiKey, Config, Directory
 from shared.config_checks import key_errors
 from shared.events import WORKER_ACTIONS, ActionType, Actor, Role
+from shared.indexes import tenancy_units
 
 
 class Holder(StrEnum):
@@ -91,6 +92,10 @@ class UnitTree:
                     parents[member.id] = branch.id
         return cls(kinds, parents, directory.oversight.id)
 
+    def subtree(self, top: str) -> frozenset[str]:
+        """Return ``top`` and every unit below it (the units a key of ``top`` reads)."""
+        return frozenset({top, *(unit for unit in self.kinds if self.within(unit, top))})
+
     def within(self, unit: str, top: str) -> bool:
         """Return whether ``unit`` is ``top`` or a unit below it."""
         current: str | None = unit
@@ -118,6 +123,11 @@ class Tenancy:
             units.add(str(record["assignee"]))
         source, worker_id = str(record.get("source", "")), str(record.get("worker_id", ""))
         return cls(source, worker_id, frozenset(units))
+
+    @classmethod
+    def of_fields(cls, fields: Mapping[str, str]) -> Tenancy:
+        """Return the tenancy of a stored record's hash fields (the units the indexes use)."""
+        return cls(fields.get("source", ""), fields.get("worker_id", ""), tenancy_units(fields))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
-from redis.typing import EncodableT, FieldT
 
 from shared.logging import get_logger
 from shared.privacy import mask, pseudonym
+from shared.readside import derived_writes
 from shared.redis.client import as_text
 from shared.streams import Keys
 
@@ -90,8 +90,10 @@ async def _anonymise_one(client: Redis, keys: Keys, gid: str, cutoff: int, secre
         try:
             await pipe.watch(*watched)
             doc_raw = await pipe.get(keys.document(gid))
-            worker_id = as_text(await pipe.hget(keys.grievance(gid), "worker_id") or b"")
-            texts = await pipe.hmget(keys.grievance(gid), list(_TEXT_FIELDS))
+            raw_fields = await pipe.hgetall(keys.grievance(gid))
+            before = {as_text(k): as_text(v) for k, v in raw_fields.items()}
+            worker_id = before.get("worker_id", "")
+            texts = [before.get(name) for name in _TEXT_FIELDS]
             timeline = await pipe.lrange(keys.timeline(gid), 0, -1)
             doc = json.loads(doc_raw) if doc_raw else {}
             worker_id = str((doc.get("worker") or {}).get("id") or worker_id)
@@ -101,11 +103,16 @@ async def _anonymise_one(client: Redis, keys: Keys, gid: str, cutoff: int, secre
                 pipe.set(
                     keys.document(gid), json.dumps(anonymise_doc(doc, secret), ensure_ascii=False)
                 )
-            fields: dict[FieldT, EncodableT] = {"worker_id": alias, "anonymised": "1"}
+            fields: dict[str, str] = {"worker_id": alias, "anonymised": "1"}
             for name, value in zip(_TEXT_FIELDS, texts, strict=True):
                 if value:
-                    fields[name] = _scrub(as_text(value), worker_id, alias)
-            pipe.hset(keys.grievance(gid), mapping=fields)
+                    fields[name] = _scrub(value, worker_id, alias)
+            pipe.hset(keys.grievance(gid), items=[x for pair in fields.items() for x in pair])
+            pipe.hincrby(keys.grievance(gid), "v", 1)  # a router commit read before retries
+            # The same read-side writes every other writer commits with its change: the
+            # worker index moves to the pseudonym, so no index keeps the real worker id.
+            for command, key, args in derived_writes(keys, gid, before, {**before, **fields}):
+                pipe.execute_command(command, key, *args)
             if timeline:
                 pipe.delete(keys.timeline(gid))
                 pipe.rpush(keys.timeline(gid), *anonymise_timeline(timeline, worker_id, secret))

@@ -67,8 +67,8 @@ async def assigned(client: httpx.AsyncClient) -> dict[str, Any]:
 
 def extension(view: dict[str, Any], past_current: timedelta) -> dict[str, Any]:
     """Return an extend action moving ``view``'s resolve deadline ``past_current`` later."""
-    due = datetime.fromisoformat(view["resolve_due"])
-    member = {"id": view["assignee"], "role": "member"}
+    due = datetime.fromisoformat(view["resolve_due_at"])
+    member = {"id": view["assignee"]["id"], "role": "member"}
     return {
         "type": "extend",
         "actor": member,
@@ -88,7 +88,7 @@ async def test_extension_past_the_policy_maximum_is_422_naming_the_limit(
     assert reply.status_code == 422, reply.text
     detail = reply.json()["detail"]
     assert "max_extension (1h)" in detail
-    assert f"current resolve deadline {view['resolve_due'][:19]}Z" in detail
+    assert f"current resolve deadline {view['resolve_due_at'][:19]}Z" in detail
     assert "nothing was queued" in detail
     assert await redis.xlen(KEYS.actions) == 0
 

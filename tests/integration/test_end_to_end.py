@@ -91,7 +91,7 @@ async def test_post_is_assigned_and_notified(stack: httpx.AsyncClient, redis: Re
         return view if view.get("state") == "assigned" else None
 
     view = await eventually(assigned, timeout=10)
-    assert view["assignee"] in {"m-wang", "m-li"}
+    assert view["assignee"]["id"] in {"m-wang", "m-li"}
     assert [e["type"] for e in view["timeline"]] == ["grievance.assigned"]
 
     async def sent() -> list[dict[str, Any]]:
@@ -100,7 +100,7 @@ async def test_post_is_assigned_and_notified(stack: httpx.AsyncClient, redis: Re
 
     delivered = await eventually(sent, timeout=10)
     assert {r["channel"] for r in delivered} == {"log"}
-    assert {r["recipient"] for r in delivered} == {"worker:w-2001", view["assignee"]}
+    assert {r["recipient"] for r in delivered} == {"worker:w-2001", view["assignee"]["id"]}
 
 
 async def test_stream_entry_travels_and_bad_entry_is_rejected(

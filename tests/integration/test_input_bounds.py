@@ -241,7 +241,8 @@ async def test_a_stored_far_deadline_never_breaks_a_read_or_a_message(
     )
     reply = await http.get(f"/v1/grievances/{gid}", headers=AUTH)
     assert reply.status_code == 200, reply.text
-    assert reply.json()["resolve_due"] is None
+    assert reply.json()["resolve_due_at"] is None
+    assert reply.json()["ack_due_at"] is None
     assert labels.when("zh-CN", "9999-12-31T23:59:59Z")
     assert labels.when("en", "9999-12-31T23:59:59-23:59")
 

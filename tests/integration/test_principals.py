@@ -117,7 +117,7 @@ async def test_an_app_key_never_acts_as_a_unit(stack: httpx.AsyncClient, redis: 
     queued = await redis.xlen(KEYS.actions)
     for kind, actor in (
         ("resolve", {"id": "c-express", "role": "committee"}),
-        ("acknowledge", {"id": view["assignee"], "role": "member"}),
+        ("acknowledge", {"id": view["assignee"]["id"], "role": "member"}),
         ("acknowledge", {"id": "w-1001", "role": "worker"}),
     ):
         reply = await act(stack, gid, AUTH, kind, **actor)
@@ -132,7 +132,7 @@ async def test_roles_must_agree_with_the_directory(stack: httpx.AsyncClient) -> 
     """The assignee claiming to be a worker, a member claiming a committee role: 403."""
     gid = (await stack.post("/v1/grievances", json=grievance_body(), headers=AUTH)).json()["id"]
     view = await assigned(stack, gid)
-    assignee = view["assignee"]
+    assignee = view["assignee"]["id"]
     branch_key = await act(stack, gid, BRANCH_AUTH, "acknowledge", id=assignee, role="worker")
     assert branch_key.status_code == 403
     assert "not a worker" in branch_key.json()["detail"]
@@ -157,7 +157,9 @@ async def test_unit_keys_act_as_their_unit_or_below_and_read_their_subtree(
     assert "or a unit below it" in upward.json()["detail"]
     oversight = await act(stack, gid, OVERSIGHT_AUTH, "resolve", id="c-express", role="committee")
     assert oversight.status_code == 403
-    reply = await act(stack, gid, BRANCH_AUTH, "acknowledge", id=view["assignee"], role="member")
+    reply = await act(
+        stack, gid, BRANCH_AUTH, "acknowledge", id=view["assignee"]["id"], role="member"
+    )
     assert reply.status_code == 202, reply.text
 
     async def acknowledged() -> bool:

@@ -46,6 +46,7 @@ PUBLIC = {
 # The scope each route needs.  A new route fails the test until it is added here.
 SCOPES = {
     ("POST", "/v1/grievances"): "submit",
+    ("GET", "/v1/grievances"): "read",
     ("GET", "/v1/grievances/{grievance_id}"): "read",
     ("POST", "/v1/grievances/{grievance_id}/actions"): "act",
     ("GET", "/v1/stats"): "read",
