@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from zhitong.cli import classify, directory, dlq, grievances, stack
+from zhitong.cli import classify, directory, dlq, grievances, listing, maintenance, stack
 
 app = typer.Typer(
     name="zhitong",
@@ -25,8 +25,10 @@ app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options"
 )
 app.command()(grievances.submit)
 app.command()(grievances.show)
+app.command("list")(listing.list_grievances)
 app.command()(grievances.stats)
 app.command()(stack.docs)
+app.command()(maintenance.reindex)
 app.add_typer(directory.app, name="directory")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(classify.app, name="classify")
