@@ -33,7 +33,12 @@ async def _read_side(redis: Redis) -> dict[str, object]:
             if kind == "zset":
                 found[key] = await redis.zrange(key, 0, -1, withscores=True)
             elif kind == "hash":
-                found[key] = {as_text(f): as_text(v) for f, v in (await redis.hgetall(key)).items()}
+                # A counter moved back to 0 by the deltas reads as absent after a rebuild.
+                found[key] = {
+                    as_text(f): as_text(v)
+                    for f, v in (await redis.hgetall(key)).items()
+                    if as_text(v) != "0"
+                }
     return found
 
 
