@@ -8,6 +8,7 @@ per locale.  ``label`` falls back to Chinese, then to the key itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 DEFAULT_LOCALE = "zh-CN"
@@ -24,14 +25,25 @@ _ZH: Mapping[str, Mapping[str, str]] = {
     },
     "urgency": {"low": "一般", "normal": "普通", "high": "紧急", "critical": "特急"},
     "tier": {"1": "党员", "2": "党支部", "3": "行业党委"},
-    "deadline": {"ack": "响应", "resolve": "办结"},
+    "deadline": {"ack": "响应", "resolve": "办结", "rating": "评价"},
     "anonymous": {"worker": "匿名从业人员", "named": "从业人员"},
     "unit": {"assignee": "承办单位", "previous": "原承办单位"},
+    "role": {
+        "worker": "从业人员", "member": "党员", "branch": "党支部", "committee": "行业党委",
+        "department": "联席部门", "oversight": "监督单位", "system": "系统",
+    },
     "reason": {
         "ack_overdue": "超时未响应", "resolve_overdue": "超时未办结",
         "ack_due_soon": "响应时限将到", "resolve_due_soon": "办结时限将到",
         "feedback_window_expired": "评价期内未评价", "reminder": "评价提醒",
         "still_overdue": "仍未办结", "rated": "已评价", "rating": "评 {n} 分",
+        "matched_branch": "匹配到{unit}", "manual": "人工升级",
+        "no committee matched; fallback unit": "未匹配到行业党委，由兜底单位承办",
+        "no branch matched; fallback unit": "未匹配到党支部，由兜底单位承办",
+        "branch has no members": "党支部暂无党员，由党支部承办",
+        "nearby open report": "附近已有同类在办诉求，关联办理",
+        "nearby report linked": "附近的同类诉求已关联到本诉求",
+        "original_resolved": "原诉求已办结", "original_ended": "原诉求{state}，单独办理",
     },
     "refusal": {
         "not_permitted": "您无权以此身份执行该操作", "not_now": "诉求当前的状态不允许该操作",
@@ -72,6 +84,8 @@ _ZH: Mapping[str, Mapping[str, str]] = {
         "ack_time": "响应用时 中位/P90", "resolve_time": "办结用时 中位/P90", "unit": "单位",
         "kind": "类型", "stream": "来源流", "entry": "条目", "error": "错误",
         "deliveries": "投递次数", "dlq_empty": "死信队列为空", "not_found": "找不到诉求",
+        "feedback_closes_at": "评价截止", "rating": "评分", "due": "当前时限",
+        "next_page": "下一页", "no_grievances": "没有符合条件的诉求", "departments": "联席部门",
     },
 }  # fmt: skip
 
@@ -87,15 +101,28 @@ _EN: Mapping[str, Mapping[str, str]] = {
     },
     "urgency": {"low": "low", "normal": "normal", "high": "high", "critical": "critical"},
     "tier": {"1": "party member", "2": "branch", "3": "industry committee"},
-    "deadline": {"ack": "response", "resolve": "resolution"},
+    "deadline": {"ack": "response", "resolve": "resolution", "rating": "rating"},
     "anonymous": {"worker": "an anonymous worker", "named": "a worker"},
     "unit": {"assignee": "the responsible unit", "previous": "the previous unit"},
+    "role": {
+        "worker": "worker", "member": "party member", "branch": "branch",
+        "committee": "industry committee", "department": "department",
+        "oversight": "oversight", "system": "system",
+    },
     "reason": {
         "ack_overdue": "no response in time", "resolve_overdue": "not resolved in time",
         "ack_due_soon": "response due soon", "resolve_due_soon": "resolution due soon",
         "feedback_window_expired": "no rating within the feedback window",
         "reminder": "rating reminder", "still_overdue": "still overdue", "rated": "rated",
-        "rating": "rated {n}",
+        "rating": "rated {n}", "matched_branch": "matched {unit}",
+        "manual": "escalated by hand",
+        "no committee matched; fallback unit": "no committee matched: the fallback unit holds it",
+        "no branch matched; fallback unit": "no branch matched: the fallback unit holds it",
+        "branch has no members": "the branch has no members: the branch holds it",
+        "nearby open report": "linked to an open report nearby",
+        "nearby report linked": "a report nearby was linked to this one",
+        "original_resolved": "the original report was resolved",
+        "original_ended": "the original was {state}: handled on its own",
     },
     "refusal": {
         "not_permitted": "you may not take it in this role",
@@ -116,7 +143,8 @@ _EN: Mapping[str, Mapping[str, str]] = {
         "resolution_rate": "resolution rate", "satisfaction_rate": "satisfaction rate",
         "ack_time": "time to ack median/p90", "resolve_time": "time to resolve median/p90",
         "dlq_empty": "the DLQ is empty", "not_found": "no grievance", "tier": "tier",
-        "breaches": "breaches",
+        "breaches": "breaches", "feedback_closes_at": "rating window closes",
+        "next_page": "next page", "no_grievances": "no grievance matches",
     },
 }  # fmt: skip
 
@@ -130,3 +158,28 @@ def label(locale: str, table: str, key: object) -> str | None:
     text = str(key.value if hasattr(key, "value") else key)
     words = TABLES.get(locale, _ZH).get(table, {})
     return words.get(text) or _ZH.get(table, {}).get(text) or text
+
+
+# Reasons the router writes with a value in them: (pattern, word key, the value's name).
+_REASON_PATTERNS = (
+    (re.compile(r"rating (\d)"), "rating", "n"),
+    (re.compile(r"matched branch (\S+)"), "matched_branch", "unit"),
+    (re.compile(r"original (\w+); routed on its own"), "original_ended", "state"),
+)
+
+
+def reason(locale: str, text: str | None, names: Mapping[str, str] | None = None) -> str | None:
+    """Return a router reason in words (``ack_overdue`` → 超时未响应, ``rating 1`` → 评 1 分);
+    a unit in it by its name from ``names``; free text (a person's reason) as it is."""
+    if not text:
+        return None
+    for pattern, key, slot in _REASON_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            value = match.group(1)
+            if slot == "unit":
+                value = (names or {}).get(value) or value
+            elif slot == "state":  # English has no word for most states: they are words
+                value = TABLES.get(locale, _ZH)["state"].get(value) or value.replace("_", " ")
+            return (label(locale, "reason", key) or "").format(**{slot: value})
+    return label(locale, "reason", text)

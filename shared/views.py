@@ -161,6 +161,9 @@ class GrievanceRow(_View):
     acknowledged_in_sla: bool | None = None
     resolved_in_sla: bool | None = None
     duplicate_of: str | None = None
+    promoted_from: str | None = Field(
+        default=None, description="The original this report was linked to until it ended"
+    )
     duplicates: list[str] = Field(description="Civic reports linked to this one as duplicates")
     sla: SlaSnapshot | None = None
     grievance: Submission | None = Field(default=None, description="The submitted document")
@@ -365,6 +368,7 @@ def _row_fields(
         "acknowledged_in_sla": _flag(f.get("ack_in_sla")),
         "resolved_in_sla": _flag(f.get("resolve_in_sla")),
         "duplicate_of": f.get("duplicate_of") or None,
+        "promoted_from": f.get("promoted_from") or None,
         "duplicates": sorted(stored.duplicates),
         "sla": _sla(f),
         "grievance": _submission(stored.doc, reveal_worker),

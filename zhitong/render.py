@@ -9,7 +9,9 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from shared.i18n import label
+from shared.events import ACTIVE_STATES, EventType
+from shared.i18n import label, reason
+from shared.views import GrievanceRow, GrievanceView, UnitRef
 from zhitong.dlq import DeadLetter
 from zhitong.i18n import Lang, word
 
@@ -30,46 +32,124 @@ def when(value: object) -> str:
     return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}"
 
 
+def _named(unit: UnitRef | None) -> str:
+    if unit is None:
+        return "-"
+    return f"{unit.name} ({unit.id})" if unit.name else unit.id
+
+
+def status(lang: Lang, row: GrievanceRow) -> str:
+    """Return the state in words, marked when a low rating sent it back (重新交办)."""
+    state = word(lang, row.state.value)
+    if row.reopened and row.state in ACTIVE_STATES:
+        return f"{state} · {word(lang, EventType.REOPENED.value)}"
+    return state
+
+
+def _due(lang: Lang, row: GrievanceRow) -> str:
+    """Return the deadline running now: response, resolution or the rating window."""
+    for kind, moment in (
+        ("ack", row.ack_due_at),
+        ("resolve", row.resolve_due_at),
+        ("rating", row.feedback_closes_at),
+    ):
+        if moment is not None:
+            return f"{label(lang.value, 'deadline', kind)} {when(moment)}"
+    return "-"
+
+
+def unit_words(row: GrievanceRow, units: Mapping[str, UnitRef]) -> dict[str, str]:
+    """Return unit id → name for everything a grievance names (its chain first)."""
+    names = {u: ref.name for u, ref in units.items() if ref.name}
+    names.update({d.id: d.name for d in row.departments if d.name})
+    names.update({c.unit: c.name for c in row.chain if c.name})
+    return names
+
+
 def grievance(
-    lang: Lang, grievance_id: str, record: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]
+    lang: Lang, view: GrievanceView, units: Mapping[str, UnitRef] | None = None
 ) -> RenderableType:
-    """Return one grievance: a field table, then its timeline."""
+    """Return one grievance: a field table, then its timeline (units and reasons in words)."""
     locale = lang.value
-    doc = record.get("doc") or {}
+    names = unit_words(view, units or {})
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
     rows: list[tuple[str, object]] = [
-        ("id", grievance_id),
-        ("tracking_no", record.get("tracking_no")),
-        ("state", word(lang, str(record.get("state", "")))),
-        ("category", label(locale, "category", record.get("category"))),
-        ("urgency", label(locale, "urgency", record.get("urgency"))),
-        ("assignee", record.get("assignee")),
-        ("tier", label(locale, "tier", record.get("tier"))),
-        ("source", record.get("source")),
-        ("submitted_at", when(record.get("submitted_at"))),
-        ("ack_due", when(record.get("ack_due"))),
-        ("resolve_due", when(record.get("resolve_due"))),
-        ("description", doc.get("description")),
+        ("tracking_no", view.tracking_no),
+        ("id", view.id),
+        ("state", status(lang, view)),
+        ("category", label(locale, "category", view.category)),
+        ("urgency", label(locale, "urgency", view.urgency)),
+        ("assignee", _named(view.assignee)),
+        ("tier", label(locale, "tier", view.tier)),
+        ("departments", "、".join(_named(d) for d in view.departments)),
+        ("source", view.source),
+        ("submitted_at", when(view.submitted_at)),
+        ("ack_due", when(view.ack_due_at)),
+        ("resolve_due", when(view.resolve_due_at)),
+        (
+            "feedback_closes_at",
+            when(view.feedback_closes_at),
+        ),
+        ("overdue", "✔" if view.overdue else None),
+        ("rating", view.rating),
+        ("description", view.grievance.description if view.grievance else None),
     ]
     for key, value in rows:
-        facts.add_row(word(lang, key), str(value) if value not in (None, "") else "-")
+        if key == "departments" and not value:
+            continue
+        facts.add_row(word(lang, key), str(value) if value not in (None, "", "-") else "-")
     events = Table(title=word(lang, "timeline"), title_justify="left")
     for key in ("time", "event", "state", "assignee", "actor", "note"):
         events.add_column(word(lang, key))
-    for event in timeline:
-        actor = event.get("actor") or {}
-        note = event.get("reason") or (event.get("data") or {}).get("note") or ""
+    for event in view.timeline:
+        actor = event.actor
+        note = event.reason or str(event.data.get("note") or "")
         events.add_row(
-            when(event.get("at")),
-            word(lang, str(event.get("type", ""))),
-            word(lang, str(event.get("state", ""))),
-            str(event.get("assignee") or "-"),
-            f"{actor.get('id')} ({actor.get('role')})" if actor else "-",
-            label(locale, "reason", note) or "",
+            when(event.at),
+            word(lang, event.type.value),
+            word(lang, event.state.value),
+            names.get(event.assignee or "", event.assignee or "-"),
+            f"{names.get(actor.id, actor.id)} ({label(locale, 'role', actor.role)})"
+            if actor
+            else "-",
+            reason(locale, note, names) or "",
         )
     return Group(facts, events)
+
+
+def grievances(lang: Lang, rows: Sequence[GrievanceRow], next_cursor: str | None) -> RenderableType:
+    """Return a list of grievances as one table (units by name), and how to go on."""
+    locale = lang.value
+    table = Table()
+    for key in (
+        "tracking_no",
+        "state",
+        "category",
+        "urgency",
+        "tier",
+        "assignee",
+        "submitted_at",
+        "due",
+    ):
+        table.add_column(word(lang, key))
+    for row in rows:
+        table.add_row(
+            row.tracking_no or row.id,
+            status(lang, row),
+            label(locale, "category", row.category) or "-",
+            label(locale, "urgency", row.urgency) or "-",
+            label(locale, "tier", row.tier) or "-",
+            (row.assignee.name or row.assignee.id) if row.assignee else "-",
+            when(row.submitted_at),
+            _due(lang, row) + (f" ({word(lang, 'overdue')})" if row.overdue else ""),
+            style="red" if row.overdue else None,
+        )
+    parts: list[RenderableType] = [table if rows else word(lang, "no_grievances")]
+    if next_cursor:
+        parts.append(f"{word(lang, 'next_page')}: --cursor {next_cursor}")
+    return Group(*parts)
 
 
 def _rate(value: object) -> str:

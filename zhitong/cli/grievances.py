@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from redis.asyncio import Redis
@@ -20,6 +20,7 @@ from zhitong.cli.common import (
     print_json,
     with_redis,
 )
+from zhitong.cli.listing import ConfigOption, load_directory
 from zhitong.i18n import Lang, word
 
 
@@ -108,29 +109,32 @@ def submit(  # typer maps each option to a keyword parameter
 def show(
     grievance: Annotated[str, typer.Argument(help="A grievance id or tracking number.")],
     *,
+    config: ConfigOption = None,
     redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one grievance: its state, deadlines and full timeline."""
-    from shared import store  # noqa: PLC0415
+    """Show one grievance: its state, deadlines and full timeline (the API's read model)."""
+    from shared import store, views  # noqa: PLC0415
     from zhitong import render  # noqa: PLC0415
 
     keys = Keys(prefix)
+    directory = load_directory(config)
+    units = views.unit_names(directory.directory) if directory else {}
 
-    async def load(client: Redis) -> tuple[str, Any]:
+    async def load(client: Redis) -> views.Stored | None:
         found = await store.resolve_id(client, keys, grievance)
-        return found, await store.load(client, keys, found)
+        return (await views.read_stored(client, keys, [found], timeline=True))[0]
 
-    found, loaded = with_redis(redis_url, load)
-    if loaded is None:
+    stored = with_redis(redis_url, load)
+    if stored is None:
         fail(f"{word(lang, 'not_found')}: {grievance}")
-    record, timeline = loaded
+    view = views.grievance_view(stored, reveal_worker=False, units=units)
     if as_json:
-        print_json({"id": found, **record, "timeline": timeline})
+        print_json(view.model_dump(mode="json"))
         return
-    console().print(render.grievance(lang, found, record, timeline))
+    console().print(render.grievance(lang, view, units))
 
 
 DEFAULT_CONFIG = Path("config/demo.yaml")  # the services' default (shared/settings.py)
