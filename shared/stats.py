@@ -19,9 +19,9 @@ all-time hash, or one hash per day of a window (a cohort: grievances submitted i
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -123,50 +123,76 @@ def _quantiles(histogram: Mapping[str, int]) -> dict[str, float | None]:
     return {"median": at(0.5), "p90": at(0.9)}
 
 
-def _bucket(counts: Mapping[str, int]) -> dict[str, Any]:
-    """Return one scope's KPIs from its counters."""
-    acks = {k.removeprefix(ACK_BIN): n for k, n in counts.items() if k.startswith(ACK_BIN)}
-    fixes = {k.removeprefix(RESOLVE_BIN): n for k, n in counts.items() if k.startswith(RESOLVE_BIN)}
-    return {
-        "total": counts.get("total", 0),
-        "open": counts.get("open", 0),
-        "overdue": counts.get("overdue", 0),
-        "breaches": counts.get("breaches", 0),
-        "response_rate": _rate(counts.get("responded_in_sla", 0), counts.get("response_due", 0)),
-        "resolution_rate": _rate(counts.get("resolved", 0), counts.get("resolution_due", 0)),
-        "satisfaction_rate": _rate(counts.get("satisfied", 0), counts.get("rated", 0)),
-        "ack_time_s": _quantiles(acks),
-        "resolve_time_s": _quantiles(fixes),
-        "counts": {name: counts.get(name, 0) for name in _COUNTS},
-    }
+@dataclass
+class _Scope:
+    """One scope's counters, its two time histograms apart (bin label → count)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    acks: dict[str, int] = field(default_factory=dict)
+    fixes: dict[str, int] = field(default_factory=dict)
+
+    def kpis(self) -> dict[str, Any]:
+        counts = self.counts
+        return {
+            "total": counts.get("total", 0),
+            "open": counts.get("open", 0),
+            "overdue": counts.get("overdue", 0),
+            "breaches": counts.get("breaches", 0),
+            "response_rate": _rate(
+                counts.get("responded_in_sla", 0), counts.get("response_due", 0)
+            ),
+            "resolution_rate": _rate(counts.get("resolved", 0), counts.get("resolution_due", 0)),
+            "satisfaction_rate": _rate(counts.get("satisfied", 0), counts.get("rated", 0)),
+            "ack_time_s": _quantiles(self.acks),
+            "resolve_time_s": _quantiles(self.fixes),
+            "counts": {name: counts.get(name, 0) for name in _COUNTS},
+        }
+
+
+def _scopes(counters: Mapping[str, int]) -> dict[str, _Scope]:
+    """Return the non-zero counters by scope, each field name parsed once."""
+    scopes: dict[str, _Scope] = {}
+    ack_at, fix_at = len(ACK_BIN), len(RESOLVE_BIN)
+    for name, count in counters.items():
+        if not count:
+            continue
+        scope, _, counter = name.rpartition("|")
+        found = scopes.get(scope)
+        if found is None:
+            found = scopes[scope] = _Scope()
+        if counter.startswith(ACK_BIN):
+            found.acks[counter[ack_at:]] = count
+        elif counter.startswith(RESOLVE_BIN):
+            found.fixes[counter[fix_at:]] = count
+        else:
+            found.counts[counter] = count
+    return scopes
 
 
 def report(counters: Mapping[str, int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return the KPIs overall, ``by_unit`` (with names), ``by_tier``, ``by_state`` and the
     ``fallback_used`` count per committee, from counters ``<scope>|<counter>`` → count."""
     names = names or {}
-    scopes: dict[str, dict[str, int]] = defaultdict(dict)
-    for name, count in counters.items():
-        scope, _, counter = name.rpartition("|")
-        scopes[scope][counter] = count
-    overall = scopes.get(ALL, {})
+    scopes = _scopes(counters)
+    overall = scopes.get(ALL, _Scope())
 
-    def live(prefix: str) -> list[tuple[str, dict[str, int]]]:
-        found = [(s.removeprefix(prefix), c) for s, c in scopes.items() if s.startswith(prefix)]
-        return sorted((key, c) for key, c in found if any(c.values()))
+    def of(prefix: str) -> list[tuple[str, _Scope]]:
+        return sorted(
+            (s.removeprefix(prefix), c) for s, c in scopes.items() if s.startswith(prefix)
+        )
 
     return {
-        "overall": _bucket(overall),
-        "by_unit": {u: {"name": names.get(u), **_bucket(c)} for u, c in live("u:")},
-        "by_tier": {t: _bucket(c) for t, c in live("t:")},
+        "overall": overall.kpis(),
+        "by_unit": {u: {"name": names.get(u), **c.kpis()} for u, c in of("u:")},
+        "by_tier": {t: c.kpis() for t, c in of("t:")},
         "by_state": {
             k.removeprefix("state:"): n
-            for k, n in sorted(overall.items())
-            if k.startswith("state:") and n
+            for k, n in sorted(overall.counts.items())
+            if k.startswith("state:")
         },
         "fallback_used": {
-            c: {"name": names.get(c), "count": counts.get("fallback_used", 0)}
-            for c, counts in live("fb:")
+            c: {"name": names.get(c), "count": scope.counts.get("fallback_used", 0)}
+            for c, scope in of("fb:")
         },
     }
 
@@ -181,18 +207,21 @@ def summarise(
     return report(counters, names)
 
 
-async def read_counters(client: Redis, keys: Keys, span: Window) -> Counter[str]:
+async def read_counters(client: Redis, keys: Keys, span: Window) -> dict[str, int]:
     """Return the counters of ``span``: the all-time hash, or the sum of its days' hashes."""
     days = span.days()
     async with client.pipeline(transaction=False) as pipe:
         for key in [keys.kpi_day(d) for d in days] if days else [keys.kpi_all]:
             pipe.hgetall(key)
-        replies = await pipe.execute()
-    counters: Counter[str] = Counter()
+        replies: list[dict[bytes, bytes]] = await pipe.execute()
+    if len(replies) == 1:
+        return {name.decode(): int(count) for name, count in replies[0].items()}
+    totals: dict[bytes, int] = {}
+    get = totals.get  # the loop below runs once per field of every day: kept lean
     for reply in replies:
         for name, count in reply.items():
-            counters[as_text(name)] += int(count)
-    return counters
+            totals[name] = get(name, 0) + int(count)
+    return {name.decode(): count for name, count in totals.items()}
 
 
 async def redis_today(client: Redis) -> date:

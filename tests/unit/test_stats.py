@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.stats import summarise
 
 S = 1000  # ms per second
@@ -158,3 +160,55 @@ def test_names_states_and_fallback_used_per_committee() -> None:
         "-": {"name": None, "count": 1},
         "c-x": {"name": "东区委员会", "count": 1},
     }
+
+
+MAY_1, MAY_2 = 1714554000000, 1714640400000  # 2024-05-01 09:00 and 2024-05-02 09:00 UTC
+CHAIN = {"c2k": "branch", "c3u": "c-express", "c3k": "committee"}
+MIN, HOUR = 60 * S, 3600 * S
+# The README's worked example ("KPIs: what counts, and who is credited"), field by field.
+README = {
+    "A": {**CHAIN, "state": "closed", "tier": "1", "assignee": "m-wang",
+          "submitted_at": str(MAY_1), "first_acked_at": str(MAY_1 + 10 * MIN),
+          "ack_in_sla": "1", "ack_unit": "m-wang", "ack_tier": "1",
+          "resolved_at": str(MAY_1 + 2 * HOUR), "resolved_unit": "m-wang",
+          "resolved_tier": "1", "rating": "5"},
+    "B": {**CHAIN, "state": "withdrawn", "tier": "1", "assignee": "m-li",
+          "submitted_at": str(MAY_1)},
+    "C": {**CHAIN, "state": "assigned", "tier": "2", "assignee": "b-zto-east",
+          "submitted_at": str(MAY_1), "first_acked_at": str(MAY_1 + HOUR), "ack_in_sla": "1",
+          "ack_unit": "m-li", "ack_tier": "1", "resolved_at": str(MAY_1 + HOUR),
+          "resolved_unit": "m-li", "resolved_tier": "1", "rating": "1", "reopen_count": "1"},
+    "D": {**CHAIN, "state": "withdrawn", "tier": "2", "assignee": "b-zto-east",
+          "submitted_at": str(MAY_2), "breaches": "1"},
+    "E": {**CHAIN, "c2k": "fallback", "state": "acknowledged", "tier": "2",
+          "assignee": "u-liangxin", "submitted_at": str(MAY_2),
+          "first_acked_at": str(MAY_2 + 30 * MIN), "ack_in_sla": "1",
+          "ack_unit": "u-liangxin", "ack_tier": "2"},
+}  # fmt: skip
+
+
+def _rates(kpis: dict[str, Any]) -> tuple[Any, ...]:
+    return (kpis["response_rate"], kpis["resolution_rate"], kpis["satisfaction_rate"])
+
+
+def test_the_readme_worked_example() -> None:
+    """The README's figures: overall, per unit, per tier, fallback use and both days."""
+    result = summarise(README.values(), {"c-express": "区快递行业党委"})
+    overall = result["overall"]
+    assert (overall["total"], overall["open"], overall["breaches"]) == (5, 2, 1)
+    assert _rates(overall) == (0.75, 0.5, 0.5)
+    assert overall["ack_time_s"] == {"median": 1800.0, "p90": 3600.0}
+    assert overall["resolve_time_s"] == {"median": 3600.0, "p90": 7200.0}
+    units = result["by_unit"]
+    assert _rates(units["m-wang"]) == (1.0, 1.0, 1.0)
+    assert _rates(units["m-li"]) == (1.0, 1.0, 0.0)
+    assert _rates(units["b-zto-east"]) == (0.0, 0.0, None)
+    assert (units["b-zto-east"]["total"], units["b-zto-east"]["open"]) == (2, 1)
+    assert _rates(units["u-liangxin"]) == (1.0, 0.0, None)
+    assert _rates(result["by_tier"]["1"]) == (1.0, 1.0, 0.5)
+    assert _rates(result["by_tier"]["2"]) == (0.5, 0.0, None)
+    assert result["fallback_used"] == {"c-express": {"name": "区快递行业党委", "count": 1}}
+    day_1 = summarise(r for r in README.values() if r["submitted_at"] == str(MAY_1))
+    day_2 = summarise(r for r in README.values() if r["submitted_at"] == str(MAY_2))
+    assert _rates(day_1["overall"]) == (1.0, 1.0, 0.5)
+    assert _rates(day_2["overall"]) == (0.5, 0.0, None)

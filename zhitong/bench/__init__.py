@@ -1,4 +1,5 @@
-"""Benchmarks: end to end, HTTP intake, SLA timers beside arq and BullMQ, Redis memory.
+"""Benchmarks: end to end, HTTP intake, KPI reads and counters, SLA timers beside arq and
+BullMQ, Redis memory.
 
 Run ``python -m zhitong.bench`` (full, a few minutes) or ``--quick`` (under a minute). Every
 part starts its own private ``redis-server`` (AOF ``everysec``, as deployed) in a scratch
@@ -29,10 +30,14 @@ __all__ = ["Row", "entry_ms", "fmt", "format_table", "main", "percentile"]
 
 
 async def run(profile: Profile, parts: set[str], scratch: Path) -> list[Row]:
+    # Imported here, so ``python -m zhitong.bench.stats`` (the part alone) loads it once.
+    from zhitong.bench.stats import bench_stats  # noqa: PLC0415
+
     rows: list[Row] = []
     steps: list[tuple[str, Callable[[], Awaitable[list[Row]]]]] = [
         ("e2e", lambda: bench_end_to_end(scratch, profile)),
         ("http", lambda: bench_http(scratch, profile)),
+        ("stats", lambda: bench_stats(scratch, profile)),
     ]
     for name, step in steps:
         if name in parts:
@@ -60,8 +65,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["e2e", "http", "timers"],
-        default=["e2e", "http", "timers"],
+        choices=["e2e", "http", "stats", "timers"],
+        default=["e2e", "http", "stats", "timers"],
         help="run only these parts",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir (logs)")
