@@ -13,7 +13,10 @@ holds it in its compact encoding:
   timer kinds ``timers`` with their generation ``gen``, the event counter ``seq`` and the
   version ``v`` every commit bumps (the compare-and-set guard);
 * what happened: timestamps, counts and the KPI fields (``first_acked_at``, ``ack_in_sla``,
-  ``resolved_unit``, …).
+  ``resolved_unit``, …);
+* civic duplicates: ``duplicate_of`` / ``original_tracking_no`` while linked to an original
+  (kept once closed with it), ``promoted_from`` once promoted after the original's withdrawal;
+* review: ``needs_review`` (1 when the classifier was unsure).
 
 ``Record`` is a working copy: the lifecycle reads it, ``put``s changes, buffers timers and
 events, and ``Commit`` turns all of that into one ``commit.lua`` call that applies it only
