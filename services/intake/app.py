@@ -73,8 +73,8 @@ def build_app(
             listing_router(keyring, policy, client, keys, units),
             grievance_router(intake, keyring, policy, client, keys, sla=config.sla, units=units),
             open311_router(intake, keyring, client, keys),
-            stats_router(keyring, client, keys),
-            console_router(keyring, client, keys),
+            stats_router(keyring, client, keys, {u: r.name for u, r in units.items() if r.name}),
+            console_router(keyring, client, keys, units),
         ],
     )
     app = service.build(title="Zhitong intake", docs=True)

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.events import Grievance
-from shared.kpi import tally
+from shared.kpi import kpi_writes, tally
 from shared.stats import compute, load_records, rebuild_counters, stored_counters
 from tests.helpers import eventually
 from tests.integration.intake_support import (
@@ -172,13 +172,19 @@ async def test_rebuild_recomputes_lost_or_stale_counters(redis_url: str, redis: 
 async def test_stats_api_reads_a_window_and_refuses_a_wrong_one(
     http: httpx.AsyncClient, redis: Redis
 ) -> None:
-    """since/until are dates; a window must be ordered, bounded and start somewhere: else 422."""
+    """since/until are dates; a window must be ordered, bounded and start somewhere: else 422.
+    Units carry their names from the directory."""
     await submit(redis, _filed(0))
+    held = {"state": "assigned", "tier": "1", "assignee": "m-wang", "submitted_at": "1"}
+    for command, key, args in kpi_writes(KEYS, {}, held):  # as a writer of the record would
+        await redis.execute_command(command, key, *args)
     today = datetime.now(UTC).date()
     ok = await http.get("/v1/stats", params={"since": today.isoformat()}, headers=OVERSIGHT_AUTH)
     assert ok.status_code == 200, ok.text
     assert ok.json()["window"]["since"] == today.isoformat()
     assert ok.json()["overall"]["total"] in {0, 1}  # 0 only if midnight passed in between
+    everything = (await http.get("/v1/stats", headers=OVERSIGHT_AUTH)).json()
+    assert everything["by_unit"]["m-wang"]["name"] == "党员快递员王师傅"
     for params in (
         {"since": "2024-13-01"},
         {"since": "yesterday"},
