@@ -11,6 +11,7 @@ details — ids, tracking numbers, units, states, deadlines and the KPIs of ``sh
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from redis.asyncio import Redis
 
 from services.intake.auth import OVERSIGHT_ONLY, KeyRing
-from shared import stats
+from shared import stats, views
 from shared.i18n import DEFAULT_LOCALE, TABLES
 from shared.redis.client import as_text
 from shared.streams import PAYLOAD_FIELD, Keys
@@ -35,18 +36,6 @@ _PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-OPEN_FIELDS = (
-    "tracking_no",
-    "state",
-    "tier",
-    "assignee",
-    "category",
-    "urgency",
-    "ack_due",
-    "resolve_due",
-    "overdue",
-    "breaches",
-)
 ESCALATION_FIELDS = (
     "grievance_id",
     "tracking_no",
@@ -65,28 +54,46 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-async def _open_grievances(client: Redis, keys: Keys) -> list[dict[str, Any]]:
-    """Return the oldest open grievances with their deadlines (no personal data)."""
+def _ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment is not None else None
+
+
+def countdown(row: views.GrievanceRow) -> dict[str, Any]:
+    """Return what the page shows of an open grievance: no personal data, times in ms."""
+    return {
+        "id": row.id,
+        "tracking_no": row.tracking_no,
+        "state": row.state.value,
+        "reopened": row.reopened,
+        "tier": row.tier,
+        "assignee": row.assignee.id if row.assignee else None,
+        "assignee_name": row.assignee.name if row.assignee else None,
+        "category": row.category.value,
+        "urgency": row.urgency.value,
+        "overdue": row.overdue,
+        "breaches": row.breaches,
+        "awaiting_rating": row.awaiting_rating,
+        "ack_due_ms": _ms(row.ack_due_at),
+        "resolve_due_ms": _ms(row.resolve_due_at),
+        "feedback_closes_ms": _ms(row.feedback_closes_at),
+    }
+
+
+async def _open_grievances(
+    client: Redis, keys: Keys, units: Mapping[str, views.UnitRef]
+) -> list[dict[str, Any]]:
+    """Return the oldest open grievances with their deadlines (the read model's rows)."""
     ids = [as_text(i) for i in await client.zrange(keys.open_index, 0, MAX_OPEN - 1)]
-    async with client.pipeline(transaction=False) as pipe:
-        for gid in ids:
-            pipe.hmget(keys.grievance(gid), list(OPEN_FIELDS))
-        rows = await pipe.execute()
-    grievances = []
-    for gid, row in zip(ids, rows, strict=True):
-        record: dict[str, Any] = {
-            f: as_text(v) for f, v in zip(OPEN_FIELDS, row, strict=True) if v is not None
-        }
-        if not record:
-            continue
-        for deadline in ("ack_due", "resolve_due"):
-            value = record.pop(deadline, "")
-            record[f"{deadline}_ms"] = int(value) if value else None
-        grievances.append({"id": gid, **record})
-    return grievances
+    return [
+        countdown(views.grievance_row(stored, reveal_worker=False, units=units))
+        for stored in await views.read_stored(client, keys, ids)
+        if stored is not None
+    ]
 
 
-async def _recent_escalations(client: Redis, keys: Keys) -> list[dict[str, Any]]:
+async def _recent_escalations(
+    client: Redis, keys: Keys, units: Mapping[str, views.UnitRef]
+) -> list[dict[str, Any]]:
     """Return the latest escalations from ``zt:events``, newest first."""
     found = []
     entries: list[Any] = await client.xrevrange(keys.events, count=EVENTS_SCANNED) or []
@@ -97,16 +104,22 @@ async def _recent_escalations(client: Redis, keys: Keys) -> list[dict[str, Any]]
             continue
         if event.get("type") != "grievance.escalated":
             continue
-        found.append({k: event.get(k) for k in ESCALATION_FIELDS})
+        escalation = {k: event.get(k) for k in ESCALATION_FIELDS}
+        for field in ("assignee", "previous_assignee"):
+            unit = units.get(str(event.get(field)))
+            escalation[f"{field}_name"] = unit.name if unit else None
+        found.append(escalation)
         if len(found) == MAX_ESCALATIONS:
             break
     return found
 
 
-_PAGE_WORDS = ("state", "reason", "tier")
+_PAGE_WORDS = ("state", "reason", "tier", "event", "deadline")
 
 
-async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
+async def snapshot(
+    client: Redis, keys: Keys, units: Mapping[str, views.UnitRef] | None = None
+) -> dict[str, Any]:
     """Return what the console shows: KPIs, open grievances, recent escalations."""
     seconds, micros = await client.time()
     now_ms = seconds * 1000 + micros // 1000
@@ -114,14 +127,16 @@ async def snapshot(client: Redis, keys: Keys) -> dict[str, Any]:
         "now_ms": now_ms,
         "now": _iso(now_ms),
         "stats": await stats.compute(client, keys),
-        "open": await _open_grievances(client, keys),
-        "escalations": await _recent_escalations(client, keys),
+        "open": await _open_grievances(client, keys, units or {}),
+        "escalations": await _recent_escalations(client, keys, units or {}),
         # The page's words come from the one vocabulary the CLI and the messages use.
         "words": {table: dict(TABLES[DEFAULT_LOCALE][table]) for table in _PAGE_WORDS},
     }
 
 
-def console_router(keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
+def console_router(
+    keyring: KeyRing, client: Redis, keys: Keys, units: Mapping[str, views.UnitRef] | None = None
+) -> APIRouter:
     """Return ``/console`` (page and assets, public) and ``/console/data`` (oversight, read)."""
     router = APIRouter(tags=["console"])
 
@@ -144,6 +159,7 @@ def console_router(keyring: KeyRing, client: Redis, keys: Keys) -> APIRouter:
     )
     async def data() -> JSONResponse:
         """Return the status page's data: KPIs, open grievances' deadlines, escalations."""
-        return JSONResponse(await snapshot(client, keys), headers={"Cache-Control": "no-store"})
+        body = await snapshot(client, keys, units)
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     return router

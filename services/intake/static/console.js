@@ -26,6 +26,7 @@ function percent(value) {
   return typeof value === "number" ? (value * 100).toFixed(1) + "%" : "—";
 }
 
+// An ISO 8601 time or epoch milliseconds, as Beijing time.
 function beijing(iso) {
   if (!iso) return "—";
   const d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
@@ -80,21 +81,34 @@ function renderEscalations(items) {
   for (const e of items) {
     body.appendChild(row([
       ["at", beijing(e.at)], ["tracking_no", e.tracking_no || e.grievance_id],
-      ["previous_assignee", e.previous_assignee || "—"], ["assignee", e.assignee || "—"],
+      ["previous_assignee", e.previous_assignee_name || e.previous_assignee || "—"],
+      ["assignee", e.assignee_name || e.assignee || "—"],
       ["tier", word("tier", e.tier)], ["reason", word("reason", e.reason)],
     ], { escalated: e.grievance_id }));
   }
   $("no-escalations").hidden = items.length > 0;
 }
 
+// The deadline running now: the response, the resolution, or the worker's rating window.
 function deadlineOf(g) {
-  if (g.state === "submitted" || g.state === "assigned" || g.state === "reopened") {
-    return g.ack_due_ms ? ["响应", g.ack_due_ms] : null;
+  if (g.awaiting_rating && g.feedback_closes_ms) {
+    const closes = `${word("deadline", "rating")}（${beijing(g.feedback_closes_ms)} 截止）`;
+    return [closes, g.feedback_closes_ms];
+  }
+  if (g.state === "submitted" || g.state === "assigned") {
+    return g.ack_due_ms ? [word("deadline", "ack"), g.ack_due_ms] : null;
   }
   if (g.state === "acknowledged" || g.state === "awaiting_worker") {
-    return g.resolve_due_ms ? ["办结", g.resolve_due_ms] : null;
+    return g.resolve_due_ms ? [word("deadline", "resolve"), g.resolve_due_ms] : null;
   }
   return null;
+}
+
+// A low rating sent it back one tier up: the state says so (已分派 · 重新交办).
+function stateOf(g) {
+  const state = word("state", g.state);
+  const open = g.state === "assigned" || g.state === "acknowledged" || g.state === "awaiting_worker";
+  return g.reopened && open ? `${state} · ${word("event", "grievance.reopened")}` : state;
 }
 
 function renderCountdowns() {
@@ -107,8 +121,8 @@ function renderCountdowns() {
   for (const [g, deadline] of open) {
     const left = deadline ? deadline[1] - now : null;
     const tr = row([
-      ["tracking_no", g.tracking_no || g.id], ["state", word("state", g.state)],
-      ["assignee", g.assignee || "—"], ["deadline", deadline ? deadline[0] : "—"],
+      ["tracking_no", g.tracking_no || g.id], ["state", stateOf(g)],
+      ["assignee", g.assignee_name || g.assignee || "—"], ["deadline", deadline ? deadline[0] : "—"],
       ["remaining", left === null ? "—" : duration(left), "num"],
     ], { grievance: g.id });
     if (left !== null && left < 0) tr.className = "late";
