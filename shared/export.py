@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from shared.views import GrievanceRow
+from shared.views import GrievanceRow, iso_time
 
 BOM = "\ufeff"
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -73,8 +74,8 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat().replace("+00:00", "Z"))
+    if isinstance(value, datetime):
+        return iso_time(value)
     text = str(value.value if hasattr(value, "value") else value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 

@@ -16,9 +16,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 from redis.asyncio import Redis
 
 from shared.config import Directory
@@ -29,6 +29,20 @@ from shared.streams import Keys
 
 # The worker's details only the submitting app sees (and never on an anonymous grievance).
 PRIVATE_WORKER_FIELDS = ("name", "phone")
+
+
+def iso_time(moment: datetime) -> str:
+    """Return a time as ISO 8601 UTC in milliseconds, as the events carry it."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# A time in the view: ISO 8601 UTC with milliseconds (``2025-11-24T08:00:00.000Z``).
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso_time, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class _View(BaseModel):
@@ -112,7 +126,7 @@ class Submission(_View):
     description: str | None = None
     location: LocationView | None = None
     attachments: list[str] = Field(default_factory=list)
-    occurred_at: datetime | None = None
+    occurred_at: Timestamp | None = None
     locale: str | None = None
     classification: Classification | None = None
 
@@ -136,16 +150,16 @@ class GrievanceRow(_View):
     source: str
     anonymous: bool
     anonymised: bool = Field(description="Personal data removed after the retention period")
-    submitted_at: datetime | None = None
-    assigned_at: datetime | None = None
-    acknowledged_at: datetime | None = None
-    first_acknowledged_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    paused_at: datetime | None = Field(default=None, description="Waiting for the worker since")
-    ack_due_at: datetime | None = None
-    resolve_due_at: datetime | None = None
-    feedback_closes_at: datetime | None = Field(
+    submitted_at: Timestamp | None = None
+    assigned_at: Timestamp | None = None
+    acknowledged_at: Timestamp | None = None
+    first_acknowledged_at: Timestamp | None = None
+    resolved_at: Timestamp | None = None
+    closed_at: Timestamp | None = None
+    paused_at: Timestamp | None = Field(default=None, description="Waiting for the worker since")
+    ack_due_at: Timestamp | None = None
+    resolve_due_at: Timestamp | None = None
+    feedback_closes_at: Timestamp | None = Field(
         default=None, description="When the worker's rating window closes (while it is open)"
     )
     awaiting_rating: bool = Field(description="Resolved, and the rating window is open")
@@ -169,10 +183,19 @@ class GrievanceRow(_View):
     grievance: Submission | None = Field(default=None, description="The submitted document")
 
 
+class TimelineEntry(Event):
+    """One event of the grievance's timeline, as it was published on ``zt:events``."""
+
+    at: Timestamp
+    ack_due_at: Timestamp | None = None
+    resolve_due_at: Timestamp | None = None
+    feedback_closes_at: Timestamp | None = None
+
+
 class GrievanceView(GrievanceRow):
     """One grievance with its full timeline (the audit trail, oldest first)."""
 
-    timeline: list[Event]
+    timeline: list[TimelineEntry]
 
 
 class GrievancePage(_View):
@@ -387,7 +410,7 @@ def grievance_view(
 ) -> GrievanceView:
     """Return the full read model of a stored grievance, timeline included."""
     fields = _row_fields(stored, reveal_worker=reveal_worker, units=units or {})
-    timeline = [Event.model_validate(entry) for entry in stored.timeline]
+    timeline = [TimelineEntry.model_validate(entry) for entry in stored.timeline]
     return GrievanceView(**fields, timeline=timeline)
 
 
