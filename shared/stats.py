@@ -18,12 +18,13 @@ all-time hash, or one hash per day of a window (a cohort: grievances submitted i
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
@@ -42,8 +43,10 @@ from shared.redis.client import as_text
 from shared.streams import Keys
 
 STAT_FIELDS = KPI_FIELDS
-# A window reads one hash per day: two years bound the cost of one request.
-MAX_WINDOW_DAYS = 732
+# A window reads one hash per day: a year (and a day) bounds the cost of one request.
+MAX_WINDOW_DAYS = 366
+CHUNK_DAYS = 31  # days read per round trip
+REPORT_IN_THREAD = 20_000  # fields: more are parsed off the event loop
 _COUNTS = (
     "responded_in_sla",
     "response_due",
@@ -101,13 +104,9 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _quantiles(histogram: Mapping[str, int]) -> dict[str, float | None]:
-    """Return the nearest-rank median and p90 of a binned sample (bin upper bounds)."""
-    bins = sorted(
-        (TIME_BOUNDS_S[-1] if label == OVERFLOW else int(label), n)
-        for label, n in histogram.items()
-        if n > 0
-    )
+def _quantiles(histogram: Mapping[int, int]) -> dict[str, float | None]:
+    """Return the nearest-rank median and p90 of a binned sample (bin upper bound → count)."""
+    bins = sorted(histogram.items())
     total = sum(n for _, n in bins)
     if not total:
         return {"median": None, "p90": None}
@@ -125,22 +124,21 @@ def _quantiles(histogram: Mapping[str, int]) -> dict[str, float | None]:
 
 @dataclass
 class _Scope:
-    """One scope's counters, its two time histograms apart (bin label → count)."""
+    """One scope's counters, its two time histograms apart (bin upper bound → count)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    acks: dict[str, int] = field(default_factory=dict)
-    fixes: dict[str, int] = field(default_factory=dict)
+    acks: dict[int, int] = field(default_factory=dict)
+    fixes: dict[int, int] = field(default_factory=dict)
 
     def kpis(self) -> dict[str, Any]:
         counts = self.counts
+        responded, due = counts.get("responded_in_sla", 0), counts.get("response_due", 0)
         return {
             "total": counts.get("total", 0),
             "open": counts.get("open", 0),
             "overdue": counts.get("overdue", 0),
             "breaches": counts.get("breaches", 0),
-            "response_rate": _rate(
-                counts.get("responded_in_sla", 0), counts.get("response_due", 0)
-            ),
+            "response_rate": _rate(responded, due),
             "resolution_rate": _rate(counts.get("resolved", 0), counts.get("resolution_due", 0)),
             "satisfaction_rate": _rate(counts.get("satisfied", 0), counts.get("rated", 0)),
             "ack_time_s": _quantiles(self.acks),
@@ -149,37 +147,42 @@ class _Scope:
         }
 
 
-def _scopes(counters: Mapping[str, int]) -> dict[str, _Scope]:
-    """Return the non-zero counters by scope, each field name parsed once."""
-    scopes: dict[str, _Scope] = {}
-    ack_at, fix_at = len(ACK_BIN), len(RESOLVE_BIN)
-    for name, count in counters.items():
+_ACK, _FIX, _OVER = ACK_BIN.encode(), RESOLVE_BIN.encode(), OVERFLOW.encode()
+
+
+def _bound(label: bytes) -> int:
+    return TIME_BOUNDS_S[-1] if label == _OVER else int(label)
+
+
+def _scopes(counters: Mapping[bytes, bytes | int]) -> dict[str, _Scope]:
+    """Return the non-zero counters by scope, each field parsed once and as read (bytes:
+    a stats read goes through every field of the hashes it reads)."""
+    scopes: dict[bytes, _Scope] = {}
+    ack_at, fix_at = len(_ACK), len(_FIX)
+    for name, raw in counters.items():
+        count = int(raw)
         if not count:
             continue
-        scope, _, counter = name.rpartition("|")
+        scope, _, counter = name.rpartition(b"|")
         found = scopes.get(scope)
         if found is None:
             found = scopes[scope] = _Scope()
-        if counter.startswith(ACK_BIN):
-            found.acks[counter[ack_at:]] = count
-        elif counter.startswith(RESOLVE_BIN):
-            found.fixes[counter[fix_at:]] = count
+        if counter.startswith(_ACK):
+            found.acks[_bound(counter[ack_at:])] = count
+        elif counter.startswith(_FIX):
+            found.fixes[_bound(counter[fix_at:])] = count
         else:
-            found.counts[counter] = count
-    return scopes
+            found.counts[counter.decode()] = count
+    return {scope.decode(): found for scope, found in scopes.items()}
 
 
-def report(counters: Mapping[str, int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Return the KPIs overall, ``by_unit`` (with names), ``by_tier``, ``by_state`` and the
-    ``fallback_used`` count per committee, from counters ``<scope>|<counter>`` → count."""
-    names = names or {}
+def _report(counters: Mapping[bytes, bytes | int], names: Mapping[str, str]) -> dict[str, Any]:
     scopes = _scopes(counters)
     overall = scopes.get(ALL, _Scope())
 
     def of(prefix: str) -> list[tuple[str, _Scope]]:
-        return sorted(
-            (s.removeprefix(prefix), c) for s, c in scopes.items() if s.startswith(prefix)
-        )
+        found = [(s.removeprefix(prefix), c) for s, c in scopes.items() if s.startswith(prefix)]
+        return sorted(found, key=lambda pair: pair[0])
 
     return {
         "overall": overall.kpis(),
@@ -197,6 +200,12 @@ def report(counters: Mapping[str, int], names: Mapping[str, str] | None = None) 
     }
 
 
+def report(counters: Mapping[str, int], names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the KPIs overall, ``by_unit`` (with names), ``by_tier``, ``by_state`` and the
+    ``fallback_used`` count per committee, from counters ``<scope>|<counter>`` → count."""
+    return _report({name.encode(): count for name, count in counters.items()}, names or {})
+
+
 def summarise(
     records: Iterable[Mapping[str, str]], names: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -207,21 +216,36 @@ def summarise(
     return report(counters, names)
 
 
-async def read_counters(client: Redis, keys: Keys, span: Window) -> dict[str, int]:
-    """Return the counters of ``span``: the all-time hash, or the sum of its days' hashes."""
-    days = span.days()
-    async with client.pipeline(transaction=False) as pipe:
-        for key in [keys.kpi_day(d) for d in days] if days else [keys.kpi_all]:
-            pipe.hgetall(key)
-        replies: list[dict[bytes, bytes]] = await pipe.execute()
-    if len(replies) == 1:
-        return {name.decode(): int(count) for name, count in replies[0].items()}
-    totals: dict[bytes, int] = {}
-    get = totals.get  # the loop below runs once per field of every day: kept lean
+def _add(totals: dict[bytes, int], replies: Iterable[Mapping[bytes, bytes]]) -> None:
+    get = totals.get  # runs once per field of every day read: kept lean
     for reply in replies:
         for name, count in reply.items():
             totals[name] = get(name, 0) + int(count)
-    return {name.decode(): count for name, count in totals.items()}
+
+
+async def _read(client: Redis, keys: Keys, span: Window) -> Mapping[bytes, bytes | int]:
+    """Return the raw counters of ``span``: the all-time hash, or its days' hashes summed.
+
+    Days are read a month at a time and summed off the event loop, so a long window never
+    holds the service's other requests for the whole read.
+    """
+    days = span.days()
+    if not days:
+        # redis-py types replies as text or bytes; this client's are bytes.
+        return cast("dict[bytes, bytes]", await client.hgetall(keys.kpi_all))
+    totals: dict[bytes, int] = {}
+    for first in range(0, len(days), CHUNK_DAYS):
+        async with client.pipeline(transaction=False) as pipe:
+            for day in days[first : first + CHUNK_DAYS]:
+                pipe.hgetall(keys.kpi_day(day))
+            replies: list[dict[bytes, bytes]] = await pipe.execute()
+        await asyncio.to_thread(_add, totals, replies)
+    return totals
+
+
+async def read_counters(client: Redis, keys: Keys, span: Window) -> dict[str, int]:
+    """Return the counters of ``span``: the all-time hash, or the sum of its days' hashes."""
+    return {name.decode(): int(n) for name, n in (await _read(client, keys, span)).items()}
 
 
 async def redis_today(client: Redis) -> date:
@@ -247,7 +271,11 @@ async def compute(
     if since is not None and until is None:
         until = await redis_today(client) + timedelta(days=1)
     span = window(since, until)
-    result = report(await read_counters(client, keys, span), names)
+    counters = await _read(client, keys, span)
+    if len(counters) > REPORT_IN_THREAD:  # parsing that many fields would hold the loop
+        result = await asyncio.to_thread(_report, counters, names or {})
+    else:
+        result = _report(counters, names or {})
     return {"window": span.as_dict(), **result}
 
 

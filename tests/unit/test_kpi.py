@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -118,12 +118,14 @@ def test_windows_are_checked() -> None:
     """[since, until) in days; both or neither; ordered; at most MAX_WINDOW_DAYS long."""
     assert window(None, None) == Window()
     assert window(date(2024, 5, 1), date(2024, 5, 3)).days() == ["2024-05-01", "2024-05-02"]
+    longest = window(date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=MAX_WINDOW_DAYS))
+    assert len(longest.days()) == MAX_WINDOW_DAYS
     for since, until in (
         (date(2024, 5, 1), None),
         (None, date(2024, 5, 1)),
         (date(2024, 5, 1), date(2024, 5, 1)),
         (date(2024, 5, 1), date(2020, 1, 1)),
-        (date(2020, 1, 1), date(2020, 1, 1).replace(year=2020 + MAX_WINDOW_DAYS // 365 + 1)),
+        (date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=MAX_WINDOW_DAYS + 1)),
     ):
         with pytest.raises(WindowError):
             window(since, until)
