@@ -90,9 +90,9 @@ async def test_open311_round_trip_file_poll_and_see_it_closed(
         assert "13900139000" not in str(view)
         grievance = (await http.get(f"/v1/grievances/{request_id}", headers=AUTH)).json()
         # A report of no industry matches no committee: the fallback duty office holds it.
-        assert grievance["assignee"] == "u-liangxin"
+        assert grievance["assignee"]["id"] == "u-liangxin"
         assert view["agency_responsible"] == "两新工委值班室"
-        assignee = {"id": grievance["assignee"], "role": "member"}
+        assignee = {"id": grievance["assignee"]["id"], "role": "member"}
         resolve = {"type": "resolve", "actor": assignee, "resolution": "已通知自来水公司抢修完毕"}
         response = await http.post(
             f"/v1/grievances/{request_id}/actions", json=resolve, headers=FALLBACK_AUTH
