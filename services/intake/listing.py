@@ -61,7 +61,7 @@ def _ms(moment: datetime | None) -> int | None:
 class ListParams(BaseModel):
     """The list's query parameters: filters (all must hold), paging and format."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     state: State | None = None
     unit: str | None = Field(
