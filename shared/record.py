@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from shared.events import Grievance
 from shared.readside import derived_writes
 from shared.redis.client import as_text
@@ -278,6 +280,9 @@ class Commit:
     ops: list[list[Any]] = field(default_factory=list)
     # The records whose changes it carries (told to the router's metrics once applied).
     records: list[Record] = field(default_factory=list)
+    # The KPI counter deltas (key, field, delta): applied last, after ``ops``; a batch of
+    # commits sums them (``commit_many.lua``).
+    counters: list[tuple[str, str, str]] = field(default_factory=list)
 
     def key(self, name: str) -> int:
         """Return the 1-based KEYS index of ``name`` (added once)."""
@@ -305,7 +310,7 @@ class Commit:
     def op(self, command: str, key: str, *args: Any) -> None:
         """Append one write (a whitelisted Redis command on ``key``)."""
         # Text only: a Lua number would reach Redis in floating-point notation.
-        self.ops.append([command, self.key(key), *(str(a) for a in args)])
+        self.ops.append([command, self.key(key), *(a if type(a) is str else str(a) for a in args)])
 
     def add(self, record: Record) -> None:
         """Append every change of ``record``: hash, timers, events, timeline, extras."""
@@ -316,7 +321,10 @@ class Commit:
             flat = [x for pair in record.changed.items() for x in pair]
             self.op("HSET", gkey, *flat)
             for command, key, args in derived_writes(keys, record.id, record.base, record.fields):
-                self.op(command, key, *args)
+                if command == "HINCRBY":
+                    self.counters.append((key, args[0], args[1]))
+                else:
+                    self.op(command, key, *args)
         self.op("HINCRBY", gkey, "v", 1)
         if record.timers_removed:
             self.op("ZREM", keys.timers, *record.timers_removed)
@@ -347,8 +355,13 @@ class Commit:
 
     def call(self) -> tuple[list[str], list[str]]:
         """Return the KEYS and ARGV of the ``commit.lua`` call."""
-        return list(self.key_list), [_json({"checks": self.checks, "ops": self.ops})]
+        ops = [*self.ops, *(["HINCRBY", self.key(k), name, n] for k, name, n in self.counters)]
+        return list(self.key_list), [_json({"checks": self.checks, "ops": ops})]
+
+
+_encoder = msgspec.json.Encoder()
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # The same text as json.dumps(ensure_ascii=False, separators=(",", ":")), ~7x faster.
+    return _encoder.encode(value).decode()

@@ -10,42 +10,28 @@ trips; an action takes two of its own (actions of one grievance must apply in or
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from services.router import directory, lifecycle, sla
+from services.router import directory, firing, lifecycle, sla
+from services.router.contention import MAX_ATTEMPTS, ContendedError, lost_race
+from services.router.firing import Fired
 from shared.config import Config
 from shared.events import MAX_NOTES, Action, ActionType, Grievance
 from shared.logging import get_logger
-from shared.record import Commit, Link, Record, initial_fields, parse_timer
+from shared.record import Commit, Link, Record, initial_fields
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
 
 log = get_logger(__name__)
 
-# A commit that lost a race retries on fresh records, after a short random pause that
-# grows with each loss (so racing replicas spread out); past this many attempts the entry is
-# left pending (the reclaimer retries it later) rather than spinning.
-MAX_ATTEMPTS = 32
-BACKOFF_S = 0.001
 # A duplicate whose original another commit of the same batch routes: decided next attempt.
 _WAIT = "wait"
-
-
-async def _lost_race(attempt: int) -> None:
-    await asyncio.sleep(random.uniform(0, BACKOFF_S * 2 ** min(attempt, 6)))  # noqa: S311
-
-
-class ContendedError(RuntimeError):
-    """Raised when a grievance changed under every attempt to commit a step."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +40,6 @@ class Outcome:
 
     status: str
     detail: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Fired:
-    """What one timer batch did: timers with an effect, stale ones, and their lateness."""
-
-    fired: int
-    stale: int
-    lateness_ms: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +162,7 @@ class Engine:
         todo = list(range(len(grievances)))
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                await _lost_race(attempt)
+                await lost_race(attempt)
             batch = [grievances[i] for i in todo]
             ids = [g.id for g in batch] + [g.duplicate_of for g in batch if g.duplicate_of]
             now, records = await self._records(ids)
@@ -344,7 +321,7 @@ class Engine:
         gid = action.grievance_id
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                await _lost_race(attempt)
+                await lost_race(attempt)
             # Only what this action can need: linked reports when it may end the grievance,
             # the timeline's length for a note on a record older than its note counter.
             ends = action.type in {ActionType.RESOLVE, ActionType.WITHDRAW}
@@ -395,7 +372,7 @@ class Engine:
         actor = raw_actor if isinstance(raw_actor, dict) else {}
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                await _lost_race(attempt)
+                await lost_race(attempt)
             now, records = await self._records([grievance_id])
             record = records[grievance_id]
             if record is None:
@@ -423,53 +400,4 @@ class Engine:
 
     async def fire_due(self, batch: int) -> Fired:
         """Fire up to ``batch`` timers due by the Redis clock; each fires once, replicas or not."""
-        reply = await self.scripts.call("due_timers", [self.keys.timers], [batch])
-        now = int(reply[0])
-        due = [(as_text(reply[i]), int(float(reply[i + 1]))) for i in range(1, len(reply), 2)]
-        if not due:
-            return Fired(0, 0)
-        by_grievance: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
-        malformed: list[str] = []
-        for member, score in due:
-            parsed = parse_timer(member)
-            if parsed is None:
-                malformed.append(member)
-                continue
-            gid, kind, gen = parsed
-            by_grievance[gid].append((member, kind, gen, score))
-        _now, records = await self._records(list(by_grievance))
-        commits: list[Commit] = []
-        tallies: list[tuple[int, int, list[int]]] = []
-        stale_members = list(malformed)
-        for gid, timers in by_grievance.items():
-            record = records[gid]
-            if record is None:
-                stale_members.extend(m for m, *_ in timers)
-                continue
-            fired, stale, lateness = 0, 0, []
-            for _member, kind, gen, score in timers:
-                if gen == record.gen and lifecycle.fire(record, kind, now) is not None:
-                    fired += 1
-                    lateness.append(now - score)
-                else:
-                    stale += 1
-            if not record.changed:  # only timers a later change superseded: just drop them
-                stale_members.extend(m for m, *_ in timers)
-                continue
-            commit = Commit(self.keys)
-            commit.expect(record)
-            commit.claim(m for m, *_ in timers)
-            commit.add(record)
-            commits.append(commit)
-            tallies.append((fired, stale, lateness))
-        if stale_members:
-            await self.client.zrem(self.keys.timers, *stale_members)
-        fired_n, stale_n, late = 0, len(stale_members), []
-        for verdict, (fired, stale, lateness) in zip(
-            await self._commit(commits), tallies, strict=True
-        ):
-            if verdict == "ok":  # else changed meanwhile or taken by another replica: next poll
-                fired_n += fired
-                stale_n += stale
-                late.extend(lateness)
-        return Fired(fired_n, stale_n, late)
+        return await firing.fire_due(self, batch)

@@ -36,6 +36,10 @@ from shared.record import TOP_TIER, Link, Record, iso
 # Timer kinds: ack/resolve deadlines and their warnings, the rating window and its reminder,
 # the top-tier overdue repeat.
 TIMER_KINDS = ("ack", "wa", "res", "wr", "fb", "fbr", "od")
+# The timer of the same generation always due before each of these (the warning before its
+# deadline, the rating reminder before the window closes): whoever fires the later one fires
+# the earlier first if it is due, so they are told in order whichever replica holds which.
+DUE_BEFORE = {"ack": "wa", "res": "wr", "fb": "fbr"}
 
 
 @dataclass
