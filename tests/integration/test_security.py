@@ -88,12 +88,24 @@ def _config() -> Config:
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
-    return sorted(
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.path not in HEALTH
-        for method in route.methods
-    )
+    """Return (method, path) of every API route, those of included routers too.
+
+    FastAPI ≥ 0.165 keeps an included router as one entry whose routes are its effective
+    route contexts; the check that every scoped route is found guards this walk itself.
+    """
+    found: set[tuple[str, str]] = set()
+    for entry in app.routes:
+        contexts = getattr(entry, "effective_route_contexts", None)
+        routes = list(contexts()) if callable(contexts) else [entry]
+        for route in routes:
+            if contexts is None and not isinstance(route, APIRoute):
+                continue  # Starlette's own docs routes
+            path = getattr(route, "path", "")
+            if path and path not in HEALTH:
+                found.update((method, path) for method in getattr(route, "methods", ()) or ())
+    missing = set(SCOPES) - found
+    assert not missing, f"route discovery lost routes it must see: {sorted(missing)}"
+    return sorted(found)
 
 
 def _url(path: str) -> str:
