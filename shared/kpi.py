@@ -208,14 +208,25 @@ def kpi_writes(
     """Return the HINCRBYs that move a grievance's contribution from ``before`` to ``after``."""
     if before and _relevant(before) == _relevant(after):
         return []  # a note, a timer warning, an event: no KPI field changed
+    old = contribution(before) if before else Counter()
+    new = contribution(after)
+    targets = bucket_keys(keys, after)
+    if before and bucket_keys(keys, before) != targets:  # never: submitted_at is fixed
+        return _moved(keys, old, before, new, targets)
+    new.subtract(old)
+    changed = sorted((name, count) for name, count in new.items() if count)
+    return [("HINCRBY", key, [name, str(count)]) for key in targets for name, count in changed]
+
+
+def _moved(
+    keys: Keys, old: Counter[str], before: Mapping[str, str], new: Counter[str], targets: list[str]
+) -> list[tuple[str, str, list[str]]]:
+    """Return the writes of a contribution that also changes hashes (another day)."""
     deltas: dict[str, Counter[str]] = defaultdict(Counter)
-    for rec, sign in ((before, -1), (after, 1)):
-        if not rec:
-            continue
-        share = contribution(rec)
-        for key in bucket_keys(keys, rec):
-            for name, count in share.items():
-                deltas[key][name] += sign * count
+    for key in bucket_keys(keys, before):
+        deltas[key].subtract(old)
+    for key in targets:
+        deltas[key].update(new)
     return [
         ("HINCRBY", key, [name, str(count)])
         for key, counts in deltas.items()

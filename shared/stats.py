@@ -147,18 +147,18 @@ class _Scope:
         }
 
 
-_ACK, _FIX, _OVER = ACK_BIN.encode(), RESOLVE_BIN.encode(), OVERFLOW.encode()
-
-
-def _bound(label: bytes) -> int:
-    return TIME_BOUNDS_S[-1] if label == _OVER else int(label)
+# A field's bin label (bytes, as read) → its bound in seconds; the overflow bin reads as the
+# last bound (a label of another ladder, stored before a change of it, is read as written).
+_BOUNDS = {str(b).encode(): b for b in TIME_BOUNDS_S} | {OVERFLOW.encode(): TIME_BOUNDS_S[-1]}
+_ACK, _FIX = ACK_BIN.encode(), RESOLVE_BIN.encode()
 
 
 def _scopes(counters: Mapping[bytes, bytes | int]) -> dict[str, _Scope]:
     """Return the non-zero counters by scope, each field parsed once and as read (bytes:
     a stats read goes through every field of the hashes it reads)."""
     scopes: dict[bytes, _Scope] = {}
-    ack_at, fix_at = len(_ACK), len(_FIX)
+    width = len(_ACK)
+    assert len(_FIX) == width  # one slice tells the two histograms apart
     for name, raw in counters.items():
         count = int(raw)
         if not count:
@@ -167,10 +167,11 @@ def _scopes(counters: Mapping[bytes, bytes | int]) -> dict[str, _Scope]:
         found = scopes.get(scope)
         if found is None:
             found = scopes[scope] = _Scope()
-        if counter.startswith(_ACK):
-            found.acks[_bound(counter[ack_at:])] = count
-        elif counter.startswith(_FIX):
-            found.fixes[_bound(counter[fix_at:])] = count
+        head = counter[:width]
+        if head == _ACK:
+            found.acks[_BOUNDS.get(counter[width:]) or int(counter[width:])] = count
+        elif head == _FIX:
+            found.fixes[_BOUNDS.get(counter[width:]) or int(counter[width:])] = count
         else:
             found.counts[counter.decode()] = count
     return {scope.decode(): found for scope, found in scopes.items()}

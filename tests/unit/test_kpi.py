@@ -129,3 +129,15 @@ def test_windows_are_checked() -> None:
     ):
         with pytest.raises(WindowError):
             window(since, until)
+
+
+def test_a_record_whose_submission_day_changed_moves_its_contribution() -> None:
+    """A submitted_at repaired to another day: out of the old day's hash, into the new one."""
+    before = {"state": "assigned", "tier": "1", "assignee": "m-li", "submitted_at": str(DAY_MS)}
+    after = {**before, "submitted_at": str(2 * DAY_MS)}
+    counters: dict[str, Counter[str]] = defaultdict(Counter)
+    _apply(counters, kpi_writes(KEYS, {}, before))
+    _apply(counters, kpi_writes(KEYS, before, after))
+    assert {k: +c for k, c in counters.items() if +c} == tally(KEYS, [after])
+    assert counters["zt:kpi:d:1970-01-02"]["all|total"] == 0
+    assert counters["zt:kpi:d:1970-01-03"]["all|total"] == 1
