@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationEr
 from redis.asyncio import Redis
 
 from shared.config import Directory
-from shared.events import Category, Channel, Classification, Event, State, Urgency
+from shared.events import ENDED_STATES, Category, Channel, Classification, Event, State, Urgency
 from shared.record import TIERS
 from shared.redis.client import as_text
 from shared.streams import Keys
@@ -217,6 +217,23 @@ class Stored:
     doc: Mapping[str, Any] | None
     duplicates: Sequence[str] = ()
     timeline: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    # While linked to an open original: the original's fields that say where the work
+    # stands (its copy on the duplicate was taken at link time and goes stale).
+    original: Mapping[str, str] | None = None
+
+
+# What a linked duplicate shows of its original (SPEC §7: the original carries the work).
+_FROM_ORIGINAL = (
+    "state",
+    "tier",
+    "assignee",
+    "assignee_name",
+    "assignee_kind",
+    "ack_due",
+    "resolve_due",
+    "paused_at",
+    "overdue",
+)
 
 
 def unit_names(directory: Directory) -> dict[str, UnitRef]:
@@ -340,6 +357,8 @@ def _row_fields(
 ) -> dict[str, Any]:
     """Return the row's fields from what is stored (the one mapping of storage to view)."""
     f, doc = stored.fields, stored.doc or {}
+    if stored.original is not None:
+        f = {**f, **{name: stored.original.get(name, "") for name in _FROM_ORIGINAL}}
     chain = [
         ChainLink(tier=t, unit=f[f"c{t}u"], name=f.get(f"c{t}n") or None, kind=f.get(f"c{t}k"))
         for t in TIERS
@@ -455,4 +474,32 @@ async def read_stored(
                 timeline=_expand(gid, fields.get("tracking_no", ""), entries[0]) if entries else (),
             )
         )
-    return found
+    return await _with_originals(client, keys, found)
+
+
+async def _with_originals(
+    client: Redis, keys: Keys, found: list[Stored | None]
+) -> list[Stored | None]:
+    """Return ``found`` with each linked duplicate's original read (one more round trip)."""
+    linked = [
+        s
+        for s in found
+        if s is not None
+        and s.fields.get("duplicate_of")
+        and s.fields.get("state") not in ENDED_STATES
+    ]
+    if not linked:
+        return found
+    async with client.pipeline(transaction=False) as pipe:
+        for stored in linked:
+            pipe.hmget(keys.grievance(stored.fields["duplicate_of"]), list(_FROM_ORIGINAL))
+        replies = await pipe.execute()
+    originals = {
+        stored.id: {n: as_text(v) for n, v in zip(_FROM_ORIGINAL, row, strict=True) if v}
+        for stored, row in zip(linked, replies, strict=True)
+        if any(row)
+    }
+    return [
+        replace(s, original=originals[s.id]) if s is not None and s.id in originals else s
+        for s in found
+    ]

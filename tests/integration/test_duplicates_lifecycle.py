@@ -17,6 +17,7 @@ from shared.events import Category, Channel, Grievance
 from tests.helpers import eventually
 from tests.integration.intake_support import (
     AUTH,
+    OVERSIGHT_AUTH,
     fixture_http,  # noqa: F401  (fixture used by name)
     fixture_intake_app,  # noqa: F401  (fixture used by name)
     grievance_body,
@@ -193,6 +194,34 @@ async def test_a_linked_duplicate_on_open311_follows_its_original_as_it_escalate
 
         view = await eventually(at_the_committee)
         assert view["expected_datetime"] == (await _open311(http, original.id))["expected_datetime"]
+
+
+async def test_a_linked_duplicates_read_model_follows_its_original(
+    http: httpx.AsyncClient, redis_url: str, redis: Redis
+) -> None:
+    """GET shows a linked duplicate where its original's work stands (tier, assignee,
+    deadline), not the copy taken when it was linked."""
+    async with running_router(redis_url, CONFIG):
+        original, duplicate = await _linked_pair(redis)
+        committee = {"id": "c-express", "role": "committee"}
+        for _ in range(2):
+            await act(redis, original.id, type="escalate", actor=committee, reason="需协调")
+
+        async def at_tier_3() -> dict[str, Any] | None:
+            reply = await http.get(f"/v1/grievances/{original.id}", headers=OVERSIGHT_AUTH)
+            seen: dict[str, Any] = reply.json()
+            return seen if seen["tier"] == 3 else None
+
+        first = await eventually(at_tier_3)
+        reply = await http.get(f"/v1/grievances/{duplicate.id}", headers=OVERSIGHT_AUTH)
+    assert reply.status_code == 200, reply.text
+    view = reply.json()
+    assert (await state_of(redis, duplicate.id))["tier"] == "1"  # the stale copy
+    assert view["duplicate_of"] == original.id
+    assert (view["tier"], view["assignee"]["id"]) == (3, "c-express")
+    assert view["assignee"] == first["assignee"]
+    assert view["ack_due_at"] == first["ack_due_at"]
+    assert view["state"] == first["state"]
 
 
 async def test_a_promoted_duplicate_reads_open_with_its_own_unit(
