@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
@@ -43,6 +43,9 @@ Timestamp = Annotated[
     PlainSerializer(iso_time, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 class _View(BaseModel):
@@ -83,6 +86,12 @@ class WorkingCalendar(_View):
     start_minute: int = Field(description="Start of the working day, minutes after midnight")
     end_minute: int = Field(description="End of the working day, minutes after midnight")
     utc_offset_minutes: int
+    holidays: list[date] = Field(
+        default_factory=list, description="Local dates off work although their weekday counts"
+    )
+    workdays: list[date] = Field(
+        default_factory=list, description="Local dates at work although their weekday is off (调休)"
+    )
 
 
 class SlaSnapshot(_View):
@@ -308,6 +317,13 @@ def _sla(f: Mapping[str, str]) -> SlaSnapshot | None:
             start_minute=cal["s"],
             end_minute=cal["e"],
             utc_offset_minutes=cal["off"],
+            # Stored as day numbers since 1970-01-01 (holidays as inclusive runs).
+            holidays=[
+                _EPOCH_DAY + timedelta(days=d)
+                for first, last in cal.get("hol", ())
+                for d in range(first, last + 1)
+            ],
+            workdays=[_EPOCH_DAY + timedelta(days=d) for d in cal.get("mk", ())],
         )
     return SlaSnapshot(
         tiers=tiers,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.router.working_time import Calendar
 from shared import export, query
-from shared.config import load_config
+from shared.config import WorkingHours, load_config
 from shared.indexes import index_writes, memberships
 from shared.record import INTERNAL_FIELDS, SLA_FIELDS
 from shared.streams import Keys
@@ -245,3 +246,19 @@ def test_csv_rows_carry_the_list_columns() -> None:
     assert (line["reopened"], line["rating"], line["worker_id"]) == ("true", "1", "w-1001")
     assert "张三" not in text
     assert json.dumps(line, ensure_ascii=False).count("13800138000") == 0
+
+
+def test_the_working_calendar_shows_its_holidays_and_make_up_days() -> None:
+    """The snapshot's calendar, stored as day numbers, reads as the dates configured."""
+    hours = WorkingHours(
+        holidays=[date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5)],
+        workdays=[date(2026, 10, 10)],
+    )
+    snapshot = json.dumps(Calendar.of(hours).snapshot())
+    view = grievance_row(stored(cal=snapshot), reveal_worker=False)
+    assert view.sla is not None
+    calendar = view.sla.working_calendar
+    assert calendar is not None
+    assert calendar.holidays == [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 5)]
+    assert calendar.workdays == [date(2026, 10, 10)]
+    assert (calendar.start_minute, calendar.end_minute) == (9 * 60, 18 * 60)
