@@ -126,7 +126,9 @@ async def snapshot(
     return {
         "now_ms": now_ms,
         "now": _iso(now_ms),
-        "stats": await stats.compute(client, keys),
+        "stats": await stats.compute(
+            client, keys, names={u: ref.name for u, ref in (units or {}).items() if ref.name}
+        ),
         "open": await _open_grievances(client, keys, units or {}),
         "escalations": await _recent_escalations(client, keys, units or {}),
         # The page's words come from the one vocabulary the CLI and the messages use.

@@ -168,6 +168,9 @@ async def test_console_renders_the_scenario_in_chromium(
     (unit,) = kpis["by_unit"]
     assert cell(dom, f'data-unit="{unit}"', "open") == "3"
     assert cell(dom, f'data-unit="{unit}"', "breaches") == "3"
+    named = data["stats"]["by_unit"][unit]["name"]
+    assert named, "the config names every unit"
+    assert cell(dom, f'data-unit="{unit}"', "unit") == named  # its name, not its id
     escalated = [e for e in data["escalations"] if e["grievance_id"] in ids]
     assert len(escalated) == 3
     for gid in ids:

@@ -67,7 +67,7 @@ function renderStats(stats) {
   body.replaceChildren();
   for (const [unit, b] of Object.entries(stats.by_unit)) {
     body.appendChild(row([
-      ["unit", unit], ["open", b.open, "num"], ["overdue", b.overdue, "num"],
+      ["unit", b.name || unit], ["open", b.open, "num"], ["overdue", b.overdue, "num"],
       ["breaches", b.breaches, "num"], ["response_rate", percent(b.response_rate), "num"],
       ["resolution_rate", percent(b.resolution_rate), "num"],
       ["satisfaction_rate", percent(b.satisfaction_rate), "num"],
