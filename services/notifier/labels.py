@@ -1,20 +1,17 @@
-"""Time formats per locale and the router's reason codes in words, for the templates.
+"""Time formats per locale, for the templates (reason codes: ``shared.i18n.reason``).
 
 The words themselves live in ``shared/i18n.py`` (one vocabulary for templates, CLI, console).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from shared.i18n import DEFAULT_LOCALE, label
+from shared.i18n import DEFAULT_LOCALE
 
 # Workers and units are in China (no DST): show every time in Beijing time.
 BEIJING = timezone(timedelta(hours=8))
-
-_RATING_REASON = re.compile(r"rating (\d)")
 
 
 def normalise(locale: str | None) -> str:
@@ -25,16 +22,6 @@ def normalise(locale: str | None) -> str:
     if lowered.startswith("en"):
         return "en"
     return DEFAULT_LOCALE
-
-
-def reason(locale: str, text: str | None) -> str | None:
-    """Return a router reason code in words (``ack_overdue`` → 超时未响应); free text as is."""
-    if not text:
-        return None
-    match = _RATING_REASON.fullmatch(text)
-    if match:
-        return (label(locale, "reason", "rating") or "").format(n=match.group(1))
-    return label(locale, "reason", text)
 
 
 @lru_cache(maxsize=4096)  # a batch's events share deadlines and instants per locale

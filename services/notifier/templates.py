@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 from services.notifier import labels
 from services.notifier.recipients import Audience, Directory, GrievanceView, Recipient
 from shared.events import Event, EventType
-from shared.i18n import DEFAULT_LOCALE, label
+from shared.i18n import DEFAULT_LOCALE, label, reason
 from shared.privacy import mask
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -121,7 +121,7 @@ def event_context(
         "ack_due": labels.when(locale, event.ack_due_at),
         "resolve_due": labels.when(locale, event.resolve_due_at),
         "at": labels.when(locale, event.at),
-        "reason": labels.reason(locale, event.reason),
+        "reason": reason(locale, event.reason),
         "note": text(data.get("note")),
         "resolution": text(data.get("resolution")),
         "rating": data.get("rating"),
