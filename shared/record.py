@@ -29,6 +29,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -82,6 +83,7 @@ def is_public_report(channel: str, anonymous: bool) -> bool:
     return channel == "open311" and not anonymous
 
 
+@lru_cache(maxsize=4096)  # a batch's events share their instants (one clock per batch)
 def iso(ms: int | str | None) -> str | None:
     """Return epoch milliseconds as ISO 8601 UTC with milliseconds (``None`` when unset)."""
     if ms is None or ms == "":
@@ -134,7 +136,13 @@ class Record:
     @classmethod
     def from_hash(cls, grievance_id: str, raw: Mapping[Any, Any]) -> Record:
         """Return the record of an HGETALL reply (bytes or text)."""
-        fields = {as_text(k): as_text(v) for k, v in raw.items()}
+        # Inline bytes decoding: a batch of due timers decodes ~40 fields per grievance.
+        fields = {
+            (k.decode() if type(k) is bytes else as_text(k)): (
+                v.decode() if type(v) is bytes else as_text(v)
+            )
+            for k, v in raw.items()
+        }
         return cls(grievance_id, fields, int(fields.get("v") or 0), dict(fields))
 
     def get(self, name: str) -> str:

@@ -17,6 +17,7 @@ from services.router.engine import Engine
 from shared.config import Config
 from shared.events import Category, Classification, Grievance, Urgency, Worker
 from shared.ids import new_grievance_id, tracking_no
+from shared.settings import RouterSettings
 from zhitong.bench.common import (
     DESCRIPTION,
     KEYS,
@@ -60,12 +61,17 @@ class Drain:
     calls: int = 0
 
 
+# The router's own defaults (RouterSettings.timer_batch / timer_idle_s), as deployed.
+BATCH = RouterSettings.model_fields["timer_batch"].default
+IDLE_S = RouterSettings.model_fields["timer_idle_s"].default
+
+
 async def pollers(
     engine: Engine,
     stop_when: Callable[[Drain], bool],
     count: int = 3,
-    batch: int = 100,
-    idle_s: float = 0.05,
+    batch: int = BATCH,
+    idle_s: float = IDLE_S,
 ) -> Drain:
     """Run ``count`` pollers the way TimerPoller does until ``stop_when`` says so."""
     drain = Drain(lateness=[])
@@ -190,7 +196,7 @@ async def _burst(
     return [
         Row(
             "timers",
-            f"{moved:,} due at once among {pending:,} pending, 3 pollers × batch 100: fired/s",
+            f"{moved:,} due at once among {pending:,} pending, 3 pollers × batch {BATCH}: fired/s",
             fmt(rate, "/s"),
             "≥ 40,000/s",
             rate >= 40_000,
@@ -200,8 +206,9 @@ async def _burst(
         Row("timers", "… lateness p99", fmt(p99, " ms"), "≤ 2,500 ms", p99 <= 2500),
         Row(
             "timers",
-            "… fire_timers call: mean / max (SLOWLOG)",
-            f"{fmt(sum(calls) / max(len(calls), 1), ' ms', 2)} / {fmt(worst, ' ms', 2)}",
+            "… script calls (due_timers, commit_many): mean / p99 / max (SLOWLOG)",
+            f"{fmt(sum(calls) / max(len(calls), 1), ' ms', 2)} / "
+            f"{fmt(percentile(calls, 99), ' ms', 2)} / {fmt(worst, ' ms', 2)}",
             "max ≤ 5 ms",
             worst <= 5,
         ),
