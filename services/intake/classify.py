@@ -363,6 +363,8 @@ class RuleSet:
     min_score: int = 2
     review_below: float = 0.4  # a model probability under this: rules decide, humans review
     model: TextModel | None = field(default=None, compare=False, repr=False)
+    # The model's probability of normal or low at which it overrules the rules' ``high``.
+    overrule_high: float = 0.75
     _categories: Matcher = field(init=False, repr=False, compare=False)
     _urgency: Matcher = field(init=False, repr=False, compare=False)
     _harm: Matcher = field(init=False, repr=False, compare=False)
@@ -388,7 +390,10 @@ class RuleSet:
         settings = data.get("settings") or {}
         min_score = int(settings.get("min_score", 2))
         review_below = float(settings.get("review_below", 0.4))
-        return cls(categories, urgency, priority, min_score, review_below)
+        overrule_high = float(settings.get("overrule_high", 0.75))
+        return cls(
+            categories, urgency, priority, min_score, review_below, overrule_high=overrule_high
+        )
 
     def with_model(self, model: TextModel | None) -> RuleSet:
         """Return these rules with ``model`` beside them (None: the rules alone)."""

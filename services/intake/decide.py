@@ -12,7 +12,9 @@ verdicts, and says how sure it is.  Then:
 - **Urgency, safety first**: a danger cue (gas, fire, smoke, trapped, can't breathe, chest
   pain, bleeding, collapse, sparks, flooding) makes it ``critical`` whatever the model says; a
   time or hardship cue (明天, 今晚, 下礼拜, 月底, deadlines, months of arrears) raises it to at
-  least ``high``; ``low`` stands only when no loss or harm is described.
+  least ``high`` unless the model is sure (``overrule_high``) it is normal or low — such cues
+  are many and worded loosely (半年 of waiting for a transfer is no arrears); ``low`` stands
+  only when no loss or harm is described.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.intake.classify import GIVEN, RuleSet, Text
+from services.intake.model import Prediction
 from shared.events import Category, Classification, Urgency
 
 SEVERITY = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.CRITICAL: 3}
@@ -68,13 +71,16 @@ def decide(rules: RuleSet, text: str) -> Decision:
             f"({category_guess.label} p {category_guess.confidence:.2f})"
         )
     confidence = category_guess.probability(category.value)
-    urgency = _urgency(Urgency(urgency_guess.label), urgency_by_rules, verdict.harm)
+    urgency = _urgency(urgency_guess, urgency_by_rules, verdict.harm, rules.overrule_high)
+    model_says = f"model → {urgency_guess.label} (p {urgency_guess.confidence:.2f})"
     if urgency is Urgency(urgency_guess.label):
-        urgency_reason = f"model → {urgency.value} (p {urgency_guess.confidence:.2f})"
+        urgency_reason = model_says
+        if urgency_by_rules is Urgency.HIGH and SEVERITY[urgency] < SEVERITY[Urgency.HIGH]:
+            urgency_reason += f", sure enough to overrule {urgency_rule_reason}"
     elif urgency is urgency_by_rules:
-        urgency_reason = urgency_rule_reason
+        urgency_reason = f"{urgency_rule_reason}; {model_says}"
     else:
-        urgency_reason = f"model → low, but a loss or harm is described → {urgency.value}"
+        urgency_reason = f"{model_says}, but a loss or harm is described → {urgency.value}"
     return Decision(
         category,
         urgency,
@@ -86,10 +92,19 @@ def decide(rules: RuleSet, text: str) -> Decision:
     )
 
 
-def _urgency(by_model: Urgency, by_rules: Urgency, harm: bool) -> Urgency:
-    """Return the more severe of the two for critical and high; low only without harm."""
-    if by_rules in (Urgency.CRITICAL, Urgency.HIGH) and SEVERITY[by_rules] > SEVERITY[by_model]:
-        return by_rules
+def _urgency(guess: Prediction, by_rules: Urgency, harm: bool, overrule_high: float) -> Urgency:
+    """Return the more severe of model and rules, safety first; low only without harm.
+
+    The rules' ``critical`` always stands; their ``high`` stands unless the model gives normal
+    and low together at least ``overrule_high``.
+    """
+    by_model = Urgency(guess.label)
+    if SEVERITY[by_rules] > SEVERITY[by_model]:
+        if by_rules is Urgency.CRITICAL:
+            return by_rules
+        calm = guess.probability(Urgency.NORMAL.value) + guess.probability(Urgency.LOW.value)
+        if by_rules is Urgency.HIGH and calm < overrule_high:
+            return by_rules
     if by_model is Urgency.LOW and harm:
         return Urgency.NORMAL
     return by_model

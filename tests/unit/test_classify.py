@@ -16,7 +16,9 @@ C = Category
 
 # Measured with the shipped rules and model (issue 16), minus 2 points; never raised by tuning
 # on B or C.  (category, urgency[, critical recall]); `zhitong classify eval` prints them all.
-SET_A_FLOORS = (0.980, 0.850)  # measured 100.0%, 87.0% (training data of the rules)
+# Set A's urgency labels predate issue 16's definitions (sparks and a burning smell were high, a
+# landlord's month-end deadline normal), so a classifier following them disagrees on a few.
+SET_A_FLOORS = (0.980, 0.810)  # measured 100.0%, 83.2% (training data of the rules)
 SET_B_FLOORS = (0.894, 0.790, 0.980)  # measured 91.4%, 81.0%, 100.0%
 SET_C_FLOORS = (0.859, 0.846, 0.798)  # measured 87.9%, 86.6%, 81.8%
 
