@@ -86,6 +86,8 @@ _ZH: Mapping[str, Mapping[str, str]] = {
         "deliveries": "投递次数", "dlq_empty": "死信队列为空", "not_found": "找不到诉求",
         "feedback_closes_at": "评价截止", "rating": "评分", "due": "当前时限",
         "next_page": "下一页", "no_grievances": "没有符合条件的诉求", "departments": "联席部门",
+        "by_state": "按状态", "count": "件数", "fallback_used": "兜底承办（未匹配到网点）",
+        "committee": "行业党委", "all_time": "全部时间", "window": "提交日期",
     },
 }  # fmt: skip
 
@@ -145,6 +147,8 @@ _EN: Mapping[str, Mapping[str, str]] = {
         "dlq_empty": "the DLQ is empty", "not_found": "no grievance", "tier": "tier",
         "breaches": "breaches", "feedback_closes_at": "rating window closes",
         "next_page": "next page", "no_grievances": "no grievance matches",
+        "by_state": "by state", "fallback_used": "fallback used (no branch matched)",
+        "all_time": "all time", "window": "submitted",
     },
 }  # fmt: skip
 

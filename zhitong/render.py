@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from shared.events import ACTIVE_STATES, EventType
 from shared.i18n import label, reason
@@ -180,36 +181,69 @@ _STAT_COLUMNS = (
 )
 
 
+# Each rate beside the counts it divides, so a reader can check it by hand.
+_RATE_COUNTS = {
+    "response_rate": ("responded_in_sla", "response_due"),
+    "resolution_rate": ("resolved", "resolution_due"),
+    "satisfaction_rate": ("satisfied", "rated"),
+}
+
+
 def _stat_row(bucket: Mapping[str, Any]) -> list[str]:
+    counts = bucket.get("counts") or {}
+    rates = []
+    for rate, (numerator, denominator) in _RATE_COUNTS.items():
+        shown = _rate(bucket[rate])
+        if counts.get(denominator):
+            shown += f" ({counts.get(numerator, 0)}/{counts[denominator]})"
+        rates.append(shown)
     return [
         str(bucket["total"]),
         str(bucket["open"]),
         str(bucket["overdue"]),
         str(bucket["breaches"]),
-        _rate(bucket["response_rate"]),
-        _rate(bucket["resolution_rate"]),
-        _rate(bucket["satisfaction_rate"]),
+        *rates,
         _times(bucket["ack_time_s"]),
         _times(bucket["resolve_time_s"]),
     ]
 
 
 def stats(lang: Lang, kpis: Mapping[str, Any]) -> RenderableType:
-    """Return the KPIs as three tables: overall, per unit, per tier."""
-    tables = []
+    """Return the KPIs: the window, then overall, per unit (by name), per tier, by state and
+    the fallback-used count per committee (a directory-gap signal)."""
+    span = kpis.get("window") or {}
+    since, until = span.get("since"), span.get("until")
+    heading = f"{word(lang, 'window')} [{since}, {until}) UTC" if since else word(lang, "all_time")
+    tables: list[RenderableType] = [Text(heading, style="bold")]
     scopes: list[tuple[str, Mapping[str, Any]]] = [
         ("overall", {word(lang, "overall"): kpis["overall"]}),
-        ("by_unit", kpis["by_unit"]),
+        (
+            "by_unit",
+            {_named(UnitRef(id=u, name=b.get("name"))): b for u, b in kpis["by_unit"].items()},
+        ),
         ("by_tier", {label(lang.value, "tier", t) or t: b for t, b in kpis["by_tier"].items()}),
     ]
     for title, buckets in scopes:
         table = Table(title=word(lang, title), title_justify="left")
-        table.add_column(word(lang, "scope"))
+        table.add_column(word(lang, "scope"), no_wrap=True)
         for column in _STAT_COLUMNS:
             table.add_column(word(lang, column), justify="right")
         for name, bucket in buckets.items():
             table.add_row(name, *_stat_row(bucket))
         tables.append(table)
+    states = [(word(lang, st), n) for st, n in (kpis.get("by_state") or {}).items()]
+    fallbacks = [
+        (_named(UnitRef(id=c, name=f.get("name"))), f.get("count", 0))
+        for c, f in (kpis.get("fallback_used") or {}).items()
+    ]
+    for title, rows in (("by_state", states), ("fallback_used", fallbacks)):
+        if rows:
+            table = Table(title=word(lang, title), title_justify="left")
+            table.add_column(word(lang, "scope"))
+            table.add_column(word(lang, "count"), justify="right")
+            for name, count in rows:
+                table.add_row(name, str(count))
+            tables.append(table)
     return Group(*tables)
 
 

@@ -136,16 +136,3 @@ def branch_members(config: Config, branch_id: str) -> dict[str, str]:
             if branch.id == branch_id:
                 return {m.id: m.name for m in branch.members}
     return {}
-
-
-def unit_names(config: Config) -> dict[str, str]:
-    """Return every unit id in the directory with its name."""
-    directory = config.directory
-    outside = (*directory.departments, directory.fallback, directory.oversight)
-    names = {u.id: u.name for u in outside}
-    for committee in directory.committees:
-        names[committee.id] = committee.name
-        for branch in committee.branches:
-            names[branch.id] = branch.name
-            names.update({m.id: m.name for m in branch.members})
-    return names

@@ -282,3 +282,27 @@ async def test_dlq_purge_needs_yes_then_deletes(redis_url: str, redis: Redis) ->
     neither = await zhitong_async("dlq", "purge", "--yes", redis_url=redis_url)
     assert neither.exit_code == 1
     assert "name DLQ entry ids or pass --all" in neither.stderr
+
+
+async def test_stats_table_names_units_and_shows_what_each_rate_divides(
+    redis_url: str, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table a person reads: units by name beside their id, every rate with its counts
+    (so it can be checked by hand), the window, and the grievances by state."""
+    monkeypatch.setenv("COLUMNS", "300")  # a wide terminal: no cell wraps
+    await write_fixture(redis)
+    args = ("stats", "--config", DEMO, "--lang", "en")
+    window = ("--since", "2023-11-14", "--until", "2023-11-15")
+    result = await zhitong_async(*args, *window, redis_url=redis_url)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "submitted [2023-11-14, 2023-11-15) UTC" in text
+    overall = EXPECTED["overall"]
+    counts = overall["counts"]
+    shown = f"({counts['responded_in_sla']}/{counts['response_due']})"
+    assert shown in text
+    for unit, bucket in EXPECTED["by_unit"].items():
+        if bucket["name"]:
+            assert f"{bucket['name']} ({unit})" in text
+    assert "by state" in text
+    assert "withdrawn" in text

@@ -137,21 +137,7 @@ def show(
     console().print(render.grievance(lang, view, units))
 
 
-DEFAULT_CONFIG = Path("config/demo.yaml")  # the services' default (shared/settings.py)
 DAY = ["%Y-%m-%d"]
-
-
-def _unit_names(config: Path | None) -> dict[str, str] | None:
-    """Return unit id → name from the config's directory (none if no config is found)."""
-    from services.router.directory import unit_names  # noqa: PLC0415
-    from shared.config import load_config  # noqa: PLC0415
-
-    if config is None and not DEFAULT_CONFIG.is_file():
-        return None
-    try:
-        return unit_names(load_config(config or DEFAULT_CONFIG))
-    except ValueError as exc:
-        fail(f"config for unit names: {exc}")
 
 
 def stats(
@@ -164,13 +150,7 @@ def stats(
         datetime | None,
         typer.Option(formats=DAY, help="… up to this UTC day, excluded (default: tomorrow)."),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            envvar="ZHITONG_CONFIG",
-            help="Config whose directory names the units (default: config/demo.yaml if here).",
-        ),
-    ] = None,
+    config: ConfigOption = None,
     redis_url: RedisUrl = None,
     prefix: Prefix = DEFAULT_PREFIX,
     lang: LangOption = Lang.ZH_CN,
@@ -180,9 +160,12 @@ def stats(
     overdue counts — overall, per unit and per tier (the same numbers as GET /v1/stats), of
     every grievance or of those submitted in [--since, --until)."""
     from shared import stats as kpis  # noqa: PLC0415
+    from shared import views  # noqa: PLC0415
     from zhitong import render  # noqa: PLC0415
 
-    names = _unit_names(config)
+    directory = load_directory(config)
+    units = views.unit_names(directory.directory) if directory else {}
+    names = {unit: ref.name for unit, ref in units.items() if ref.name}
     first, end = (d.date() if d else None for d in (since, until))
     try:
         result = with_redis(
