@@ -4,7 +4,8 @@
 -- claims (removes) it (commit_many.lua), so even a timer whose lease ran out while its
 -- caller was slow (or killed) fires once: the first commit wins, the other finds it gone.
 -- A lease's score ends in .5 (due times are whole ms): the router tells a leased timer
--- from one due later (services/router/firing.py).
+-- from one due later (services/router/firing.py).  A timer taken again after its lease ran
+-- out reports the lease's end as its due time, so its lateness is counted from there.
 -- KEYS[1] timers zset   ARGV[1] batch size   ARGV[2] lease in ms
 -- Returns {now_ms, member, due_ms, member, due_ms, …} (earliest first; the due time as it
 -- was before the lease).
