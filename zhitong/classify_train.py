@@ -4,7 +4,9 @@ Reads the labelled corpus in ``corpus/classify/`` (one file per category, ``urge
 lines), fits two multinomial logistic regressions over the features of
 ``services.intake.model.features`` (character 1–3-grams and English words, binary, idf-weighted,
 L2-normalised) and writes their weights to ``services/intake/classifier.npz``, which intake
-scores by hand at run time.  With ``--folds N`` it first prints N-fold cross-validated figures
+scores by hand at run time, together with the character → pinyin table the features read
+(``corpus/classify/pinyin.txt``; ``--pinyin-table`` rewrites it, which needs ``pypinyin``).
+With ``--folds N`` it first prints N-fold cross-validated figures
 of the whole decision (rules and a model trained without the held-out fold) on the corpus —
 the only figures to tune the corpus, the rules or the settings on; the frozen sets B and C are
 measured by ``zhitong classify eval`` and never used here.
@@ -33,6 +35,7 @@ from zhitong.classify_eval import render as render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "services" / "intake" / WEIGHTS_FILE
+PINYIN = CORPUS / "pinyin.txt"
 MIN_DF = 2  # a feature seen in one sentence only is noise, and would bloat the file
 C_CATEGORY = 20.0
 C_URGENCY = 20.0
@@ -42,21 +45,57 @@ URGENCY_CLASS_WEIGHT = "balanced"
 SEED = 16
 
 
-def _analyzer() -> Callable[[str], set[str]]:
-    """Return the features the shipped model reads: n-grams, words and the rules' signals."""
+def read_pinyin(path: Path = PINYIN) -> dict[str, str]:
+    """Return the character → toneless pinyin table (lines ``syllable<TAB>characters``)."""
+    table = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            sound, _, chars = line.partition("\t")
+            table.update(dict.fromkeys(chars, sound))
+    return table
+
+
+def write_pinyin_table(path: Path = PINYIN) -> int:
+    """Write the pinyin of every GBK character (``pypinyin``'s most common reading)."""
+    from pypinyin import Style, lazy_pinyin  # noqa: PLC0415  only this maintenance step needs it
+
+    groups: dict[str, list[str]] = {}
+    for point in range(0x4E00, 0x9FA6):
+        char = chr(point)
+        try:
+            char.encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        sound = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+        if sound and sound[0].isascii() and sound[0].isalpha():
+            groups.setdefault(sound[0], []).append(char)
+    lines = [
+        "# Toneless pinyin of the GBK characters, for the classifier's homophone features",
+        "# (written by `python -m zhitong.classify_train --pinyin-table`; pypinyin's readings).",
+        *(f"{sound}\t{''.join(chars)}" for sound, chars in sorted(groups.items())),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sum(len(chars) for chars in groups.values())
+
+
+def _analyzer(pinyin: dict[str, str]) -> Callable[[str], set[str]]:
+    """Return the features the shipped model reads: n-grams, words, pinyin, rules' signals."""
     rules = load_rules(model=False)
-    return lambda text: features(text) | rules.verdict(text).signals
+    return lambda text: features(text, pinyin) | rules.verdict(text).signals
 
 
 def fit(examples: Sequence[Example]) -> dict[str, Any]:
     """Return the arrays of both models fitted on ``examples`` (the ``.npz`` layout)."""
-    vectoriser = CountVectorizer(analyzer=_analyzer(), binary=True, min_df=MIN_DF)
+    pinyin = read_pinyin()
+    vectoriser = CountVectorizer(analyzer=_analyzer(pinyin), binary=True, min_df=MIN_DF)
     tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True)
     x = tfidf.fit_transform(vectoriser.fit_transform([e.text for e in examples]))
     vocabulary = sorted(vectoriser.vocabulary_, key=vectoriser.vocabulary_.get)
     arrays: dict[str, Any] = {
         "vocabulary": np.frombuffer("\n".join(vocabulary).encode("utf-8"), dtype=np.uint8),
         "idf": tfidf.idf_.astype(np.float32),
+        "pinyin_chars": np.frombuffer("".join(pinyin).encode("utf-8"), dtype=np.uint8),
+        "pinyin_sounds": np.frombuffer("\n".join(pinyin.values()).encode("ascii"), dtype=np.uint8),
     }
     for name, c, weight, labels in (
         ("category", C_CATEGORY, None, [e.category for e in examples]),
@@ -105,7 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: skip)")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--pinyin-table", action="store_true", help=f"first rewrite {PINYIN.name} (pypinyin)"
+    )
     args = parser.parse_args(argv)
+    if args.pinyin_table:
+        print(f"wrote {PINYIN.relative_to(ROOT)}: {write_pinyin_table()} characters")
     examples = read_corpus()
     print(f"corpus: {len(examples)} sentences in {CORPUS.relative_to(ROOT)}")
     if args.folds:

@@ -6,17 +6,23 @@ to ``classifier.npz`` beside this module.  Intake loads the file once and scores
 scikit-learn would: the same features (:func:`features`), binary counts weighted by idf and
 L2-normalised, then ``x @ W + b`` and a softmax.  Scoring by hand costs tens of microseconds;
 scikit-learn's own ``predict`` costs over a millisecond per call.
+
+Workers type on pinyin keyboards, so their typos are homophones (分检 for 分拣, 工姿 for
+工资): beside the characters, the features hold the toneless pinyin of each pair of adjacent
+Chinese characters, which a homophone typo leaves unchanged.  The character → pinyin table
+ships inside the weights file (from ``corpus/classify/pinyin.txt``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +38,23 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 Vector = npt.NDArray[np.float32]
 
 
-def features(text: str) -> set[str]:
-    """Return the distinct features of ``text``: character 1–3-grams and English words."""
-    return _features(normalise(text))
+def features(text: str, pinyin: Mapping[str, str] | None = None) -> set[str]:
+    """Return the distinct features of ``text``: character 1–3-grams, English words and, given
+    a character → pinyin table, the pinyin of adjacent character pairs (``p:fen jian``)."""
+    return _features(normalise(text), pinyin or {})
 
 
-def _features(norm: str) -> set[str]:
+def _features(norm: str, pinyin: Mapping[str, str]) -> set[str]:
     norm = _SPACES.sub(" ", norm).strip()
     size = len(norm)
     grams = {norm[i : i + n] for n in NGRAMS for i in range(size - n + 1)}
     grams.discard(" ")
     grams.update("w:" + w for w in _WORD.findall(norm))
+    if pinyin:
+        sounds = [pinyin.get(char) for char in norm]
+        grams.update(
+            f"p:{first} {second}" for first, second in pairwise(sounds) if first and second
+        )
     return grams
 
 
@@ -74,13 +86,14 @@ class TextModel:
     bias: Vector  # (categories + urgencies,)
     categories: tuple[str, ...]
     urgencies: tuple[str, ...]
+    pinyin: dict[str, str] = field(default_factory=dict)  # character → toneless pinyin
 
     def predict(
         self, text: str, extra: Iterable[str] = (), *, normalised: bool = False
     ) -> tuple[Prediction, Prediction]:
         """Return the category and urgency predictions for ``text`` (plus ``extra`` features)."""
         vocabulary = self.vocabulary
-        grams = _features(text if normalised else normalise(text))
+        grams = _features(text if normalised else normalise(text), self.pinyin)
         grams.update(extra)
         rows = [row for row in map(vocabulary.get, grams) if row is not None]
         if rows:
@@ -96,6 +109,11 @@ class TextModel:
         """Return the models stored by ``zhitong/classify_train.py`` (an ``.npz`` archive)."""
         with np.load(BytesIO(data), allow_pickle=False) as npz:
             vocabulary = npz["vocabulary"].tobytes().decode("utf-8").split("\n")
+            pinyin = {}
+            if "pinyin_chars" in npz:
+                chars = npz["pinyin_chars"].tobytes().decode("utf-8")
+                sounds = npz["pinyin_sounds"].tobytes().decode("ascii").split("\n")
+                pinyin = dict(zip(chars, sounds, strict=True))
             return cls(
                 {f: i for i, f in enumerate(vocabulary)},
                 npz["idf"].astype(np.float32),
@@ -105,6 +123,7 @@ class TextModel:
                 np.concatenate([npz["category_bias"], npz["urgency_bias"]]).astype(np.float32),
                 tuple(str(label) for label in npz["category_labels"]),
                 tuple(str(label) for label in npz["urgency_labels"]),
+                pinyin,
             )
 
 
