@@ -1,6 +1,6 @@
 // The BullMQ peer of the timer benchmark (zhitong/bench/bullmq_peer.py runs it).
 // Adds `pending` delayed no-op jobs, `due` of them due at one instant and the rest 30 days
-// out, then runs one Worker (the given concurrency) until every due job has run; prints one
+// out (those first), then runs one Worker (the given concurrency) until every due job has run; prints one
 // JSON line: {"due", "pending", "concurrency", "rate", "p50", "p99", "add_s"}.
 // Usage: node bullmq_peer.cjs <redis port> <pending> <due> <concurrency>
 'use strict';
@@ -18,18 +18,23 @@ function percentile(sorted, q) {
 async function main() {
   const queue = new Queue(name, { connection });
   const began = Date.now();
-  // Due when the last job is written, plus a margin: no job may be due before it exists.
-  const dueAt = began + 3000 + Math.ceil(pending / 20);
   const far = 30 * 86400000;
   const opts = { removeOnComplete: true, removeOnFail: true };
-  for (let start = 0; start < pending; start += 1000) {
-    const jobs = [];
-    for (let i = start; i < Math.min(pending, start + 1000); i++) {
-      const at = i < due ? dueAt : dueAt + far;
-      jobs.push({ name: 'noop', data: { at }, opts: { ...opts, delay: at - Date.now() } });
+  async function add(count, at) {
+    for (let start = 0; start < count; start += 1000) {
+      const jobs = [];
+      for (let i = start; i < Math.min(count, start + 1000); i++) {
+        jobs.push({ name: 'noop', data: { at }, opts: { ...opts, delay: at - Date.now() } });
+      }
+      await queue.addBulk(jobs);
     }
-    await queue.addBulk(jobs);
   }
+  // The jobs due later first; their pace sets the margin the due ones need to be written
+  // before they fall due (a fixed margin fails on a busy machine).
+  await add(pending - due, began + far);
+  const perJob = (Date.now() - began) / Math.max(pending - due, 1);
+  const dueAt = Date.now() + 2000 + Math.ceil(2 * perJob * due);
+  await add(due, dueAt);
   const addS = (Date.now() - began) / 1000;
   if (Date.now() > dueAt) throw new Error('jobs became due before they were all added');
   const lateness = [];

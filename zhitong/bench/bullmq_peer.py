@@ -62,7 +62,8 @@ def bench_bullmq(scratch: Path, pending: int, due: int, timers_rate: float) -> l
         return [Row("BullMQ peer", reason, "n/a")]
     sweep_n = min(SWEEP_JOBS, due)
     sweep = {
-        c: run_once(scratch, f"redis-bullmq-sweep{c}", sweep_n, sweep_n, c)["rate"]
+        # Twice as many pending as due: the ones due later pace the write margin.
+        c: run_once(scratch, f"redis-bullmq-sweep{c}", 2 * sweep_n, sweep_n, c)["rate"]
         for c in CONCURRENCY
     }
     best = max(sweep, key=lambda c: sweep[c])
@@ -72,7 +73,7 @@ def bench_bullmq(scratch: Path, pending: int, due: int, timers_rate: float) -> l
     return [
         Row(
             "BullMQ peer",
-            f"sweep, {sweep_n:,} delayed no-op jobs due at once, jobs/s by concurrency",
+            f"sweep, {sweep_n:,} due at once among {2 * sweep_n:,}, jobs/s by concurrency",
             tried,
         ),
         Row(
