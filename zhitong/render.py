@@ -161,6 +161,8 @@ def _times(quantiles: Mapping[str, Any]) -> str:
     def fmt(seconds: object) -> str:
         if not isinstance(seconds, int | float):
             return "-"
+        if seconds < 60:
+            return f"{seconds:.0f}s"
         if seconds < 3600:
             return f"{seconds / 60:.0f}m"
         return f"{seconds / 3600:.1f}h"
