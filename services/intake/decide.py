@@ -71,7 +71,9 @@ def decide(rules: RuleSet, text: str) -> Decision:
             f"({category_guess.label} p {category_guess.confidence:.2f})"
         )
     confidence = category_guess.probability(category.value)
-    urgency = _urgency(urgency_guess, urgency_by_rules, verdict.harm, rules.overrule_high)
+    urgency = settle_urgency(
+        urgency_guess, urgency_by_rules, harm=verdict.harm, overrule_high=rules.overrule_high
+    )
     model_says = f"model → {urgency_guess.label} (p {urgency_guess.confidence:.2f})"
     if urgency is Urgency(urgency_guess.label):
         urgency_reason = model_says
@@ -92,7 +94,9 @@ def decide(rules: RuleSet, text: str) -> Decision:
     )
 
 
-def _urgency(guess: Prediction, by_rules: Urgency, harm: bool, overrule_high: float) -> Urgency:
+def settle_urgency(
+    guess: Prediction, by_rules: Urgency, *, harm: bool, overrule_high: float
+) -> Urgency:
     """Return the more severe of model and rules, safety first; low only without harm.
 
     The rules' ``critical`` always stands; their ``high`` stands unless the model gives normal

@@ -9,8 +9,8 @@ from typing import Any, cast
 import pytest
 
 from services.intake.classify import RuleSet, load_rules
-from services.intake.decide import classify, decide
-from services.intake.model import features, load_model
+from services.intake.decide import classify, decide, settle_urgency
+from services.intake.model import Prediction, features, load_model
 from services.intake.submission import Intake
 from shared.events import Category, Channel, GrievanceIn, Urgency
 from tests.unit.classify_data import EVAL_B, EVAL_C
@@ -149,3 +149,41 @@ def test_the_accepted_grievance_carries_the_flag_and_the_confidence(rules: RuleS
     assert grievance.needs_review
     assert grievance.classification.category_confidence is not None
     assert grievance.model_dump(mode="json")["needs_review"] is True
+
+
+def test_a_homophone_typo_keeps_the_words_pinyin() -> None:
+    """分检 (a pinyin-keyboard typo) and 分拣 share the feature p:fen jian; the table ships."""
+    table = load_model().pinyin
+    assert len(table) >= 20_000
+    typo, word = features("分检太慢", table), features("分拣太慢", table)
+    assert "p:fen jian" in typo & word
+    assert "p:fen jian" not in features("分拣太慢")  # no table, no pinyin
+
+
+def _guess(**probabilities: float) -> Prediction:
+    best = max(probabilities, key=probabilities.__getitem__)
+    labels, values = tuple(probabilities), tuple(probabilities.values())
+    return Prediction(best, probabilities[best], labels, values)
+
+
+@pytest.mark.parametrize(
+    ("guess", "settled"),
+    [
+        ({"normal": 0.85, "low": 0.05, "high": 0.08, "critical": 0.02}, Urgency.NORMAL),
+        ({"normal": 0.6, "low": 0.05, "high": 0.3, "critical": 0.05}, Urgency.HIGH),
+    ],
+    ids=["model-sure-overrules", "model-unsure-high-stands"],
+)
+def test_the_rules_high_stands_unless_the_model_is_sure_of_calm(
+    guess: dict[str, float], settled: Urgency
+) -> None:
+    """A rules' high yields only to a model ≥ 75% sure of normal or low."""
+    assert settle_urgency(_guess(**guess), Urgency.HIGH, harm=False, overrule_high=0.75) is settled
+
+
+def test_the_rules_critical_stands_however_sure_the_model_is() -> None:
+    """Safety first: a danger cue's critical is never overruled."""
+    guess = _guess(normal=0.99, low=0.0, high=0.01, critical=0.0)
+    assert settle_urgency(guess, Urgency.CRITICAL, harm=False, overrule_high=0.75) is (
+        Urgency.CRITICAL
+    )
