@@ -1,6 +1,6 @@
 """The read side's writes, derived from a grievance's change: list indexes and KPI counters.
 
-Every writer of a grievance record (intake's ``accept.lua``, the router's ``commit.lua``)
+Every writer of a grievance record (intake's ``accept.lua``, the router's ``commit_many.lua``)
 calls ``derived_writes`` with the fields before and after its change and commits what it
 returns in the same script: an index or a counter can never disagree with the record.
 Both parts are pure functions of the two field maps, so a from-scratch recomputation over

@@ -1,6 +1,6 @@
 """The router's atomic steps: read the records, let ``lifecycle`` decide, commit the change.
 
-Each step is read → decide → ``commit.lua``: the commit applies only if every grievance it
+Each step is read → decide → ``commit_many.lua``: the commit applies only if every grievance it
 touches is still at the version read (and the action id is new, and each timer is still
 scheduled), so a concurrent change — another replica, a timer firing during an action —
 makes it retry on fresh records instead of applying a decision taken on stale ones.
@@ -23,7 +23,7 @@ from services.router.firing import Fired
 from shared.config import Config
 from shared.events import MAX_NOTES, Action, ActionType, Grievance
 from shared.logging import get_logger
-from shared.record import Commit, Link, Record, initial_fields
+from shared.record import Commit, Link, Record, batch_call, initial_fields
 from shared.redis.client import as_text
 from shared.redis.scripts import Scripts
 from shared.streams import Keys
@@ -91,30 +91,17 @@ class Engine:
             for gid, raw in zip(unique, raws, strict=True)
         }
 
-    async def _commit(self, commits: Sequence[Commit]) -> list[str]:
-        """Run every commit in one pipelined round trip; return each one's verdict."""
-        verdicts = await self._run_commits(commits)
+    async def commit(self, commits: Sequence[Commit]) -> list[str]:
+        """Apply ``commits`` in one ``commit_many.lua`` call, each all or nothing on its own;
+        return each one's verdict ('ok' | 'conflict' | 'duplicate' | 'gone')."""
+        if not commits:
+            return []
+        keys, args = batch_call(commits)
+        verdicts = [as_text(v) for v in await self.scripts.call("commit_many", keys, args)]
         if self.on_commit is not None:
             for commit, verdict in zip(commits, verdicts, strict=True):
                 for record in commit.records if verdict == "ok" else ():
                     self.on_commit(record)
-        return verdicts
-
-    async def _run_commits(self, commits: Sequence[Commit]) -> list[str]:
-        if len(commits) == 1:  # no pipeline: it would first ask whether the script is loaded
-            keys, args = commits[0].call()
-            return [as_text(await self.scripts.call("commit", keys, args))]
-        script = self.scripts["commit"]
-        async with self.client.pipeline(transaction=False) as pipe:
-            for commit in commits:
-                keys, args = commit.call()
-                await script(keys=keys, args=args, client=pipe)
-            replies = await pipe.execute(raise_on_error=False)
-        verdicts = []
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-            verdicts.append(as_text(reply))
         return verdicts
 
     # --- assign ---
@@ -184,7 +171,7 @@ class Engine:
                     outcomes[i] = decided
                 else:
                     commits[i], outcomes[i] = decided
-            verdicts = await self._commit(list(commits.values()))
+            verdicts = await self.commit(list(commits.values()))
             todo = [i for i, v in zip(commits, verdicts, strict=True) if v == "conflict"]
             todo += waiting
             if not todo:
@@ -348,7 +335,7 @@ class Engine:
             for changed in decision.records:
                 commit.expect(changed)
                 commit.add(changed)
-            (verdict,) = await self._commit([commit])
+            (verdict,) = await self.commit([commit])
             if verdict == "duplicate":
                 return Outcome("duplicate")
             if verdict == "ok":
@@ -391,7 +378,7 @@ class Engine:
             commit.dedupe(record, action_id)
             commit.expect(record)
             commit.add(record)
-            (verdict,) = await self._commit([commit])
+            (verdict,) = await self.commit([commit])
             if verdict in {"ok", "duplicate"}:
                 return Outcome("refused" if verdict == "ok" else "duplicate", (reason,))
         raise ContendedError(f"grievance {grievance_id} kept changing")

@@ -183,25 +183,4 @@ def _decide(
 
 async def commit_many(engine: Engine, commits: Sequence[Commit]) -> list[str]:
     """Apply ``commits`` in one ``commit_many.lua`` call; return each one's verdict."""
-    if not commits:
-        return []
-    index: dict[str, int] = {}
-    # Most changes of a batch move the counters alike (every ack breach of a unit's tier-1
-    # grievances of one day): each distinct set of deltas is sent once, changes name it.
-    sets: dict[tuple[tuple[str, str, str], ...], int] = {}
-    changes = []
-    for commit in commits:
-        key_map = [index.setdefault(k, len(index) + 1) for k in commit.key_list]
-        deltas = tuple(commit.counters)
-        changes.append([key_map, commit.checks, commit.ops, sets.setdefault(deltas, len(sets) + 1)])
-    counters = [
-        [[index.setdefault(k, len(index) + 1), name, n] for k, name, n in deltas] for deltas in sets
-    ]
-    payload = _msgpack.encode([changes, counters])
-    reply = await engine.scripts.call("commit_many", list(index), [payload])
-    verdicts = [as_text(v) for v in reply]
-    if engine.on_commit is not None:
-        for commit, verdict in zip(commits, verdicts, strict=True):
-            for record in commit.records if verdict == "ok" else ():
-                engine.on_commit(record)
-    return verdicts
+    return await engine.commit(commits)

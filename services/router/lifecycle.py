@@ -3,7 +3,7 @@ timer does, which deadlines and timers follow, which events are told.
 
 Pure: every function takes a ``Record`` (a working copy of the stored grievance) and the
 Redis clock's ``now``, changes the copy and records its events; ``engine.py`` reads the
-records, calls these functions and commits the result atomically (``commit.lua``, guarded
+records, calls these functions and commits the result atomically (``commit_many.lua``, guarded
 by the records' versions).  Adding an action means adding one function to ``ACTIONS``.
 Every duration (deadlines, warnings, pauses, the feedback window, the overdue repeat) is
 counted on the grievance's calendar by ``working_time``: working time when the SLA policy

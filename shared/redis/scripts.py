@@ -1,7 +1,7 @@
 """Lua scripts loaded from ``.lua`` files, each prefixed by the shared ``prelude.lua``.
 
 Each atomic step is one named script whose comment block names its KEYS and ARGV; the
-router's lifecycle steps all commit through ``commit.lua`` (decided in Python).
+router's lifecycle steps all commit through ``commit_many.lua`` (decided in Python).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ async def test_a_timer_escalating_during_a_reassign_makes_it_decide_again(redis:
     engine = Engine(redis, KEYS, CONFIG)
     gid = await _assigned(redis, engine)
     timers = Engine(redis, KEYS, CONFIG)
-    commit = engine._commit
+    commit = engine.commit
     raced = False
 
     async def escalate_first(commits: Sequence[Commit]) -> list[str]:
@@ -59,7 +59,7 @@ async def test_a_timer_escalating_during_a_reassign_makes_it_decide_again(redis:
             assert (await timers.fire_due(100)).fired == 1
         return await commit(commits)
 
-    engine._commit = escalate_first  # type: ignore[method-assign]
+    engine.commit = escalate_first  # type: ignore[method-assign]
     reassign = _action(
         gid, 1, type="reassign", actor={"id": "b-zto-east", "role": "branch"}, assignee="m-li"
     )

@@ -10,7 +10,7 @@ Run alone: ``python -m zhitong.bench.stats [--quick]``.
   and over 30- and 365-day windows, beside the from-scratch recount it replaces;
 * **commit** — grievances go through intake's ``accept`` and the router's real engine
   (assign, acknowledge, resolve, rate), once with the KPI writes and once without; the ops
-  per commit and Redis's own time per ``commit.lua`` call (``INFO commandstats``) compare.
+  per commit and Redis's own time per ``commit_many.lua`` call (``INFO commandstats``) compare.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ async def _read_rows(client: Redis, stored: int, runs: int) -> list[Row]:
 
 async def _lifecycles(client: Redis, n: int) -> tuple[int, float]:
     """Run ``n`` grievances through accept, assign, ack, resolve and a rating of 5; return the
-    commit.lua calls and Redis's µs per call."""
+    commit_many.lua calls and Redis's µs per call."""
     await client.flushall()
     await client.config_resetstat()
     engine, scripts = Engine(client, KEYS, _long_sla_config()), Scripts(client)
@@ -260,7 +260,7 @@ async def _commit_rows(client: Redis, n: int) -> list[Row]:
         ),
         Row(
             "stats",
-            "commit.lua in Redis with / without the counters (µs per call)",
+            "commit_many.lua (a batch of one) in Redis with / without the counters (µs per call)",
             f"{with_us:.1f} / {without_us:.1f} ({calls:,} calls)",
         ),
         Row("stats", "kpi_writes for an acknowledgement: router CPU", fmt(python_us, " µs", 1)),
