@@ -31,6 +31,8 @@ class RedisServer:
     data_dir: Path
     port: int = field(default_factory=free_port)
     appendfsync: str = "everysec"
+    # More ``--name value`` options, e.g. the cluster settings of ``zhitong.redis_cluster``.
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -57,6 +59,7 @@ class RedisServer:
             "--maxmemory-policy", "noeviction",
             "--logfile", str(self.data_dir / "redis.log"),
             "--daemonize", "no",
+            *self.extra_args,
         ]  # fmt: skip
         # The arguments are our own (binary from PATH, ports and paths we chose).
         # Own session: a Ctrl-C in the terminal must not stop Redis while services drain.
