@@ -177,12 +177,22 @@ def deep_json_detail(max_depth: int) -> str:
     )
 
 
-class JsonDepthLimit:
-    """Refuse a JSON body nested deeper than ``max_depth`` with 400 and the reason.
+def not_utf8_detail(position: int) -> str:
+    """Return why a body that is not UTF-8 is refused (the byte where decoding failed)."""
+    return (
+        f"body is not UTF-8 (invalid byte at position {position}); JSON must be sent as "
+        "UTF-8 — an older app may be sending GBK: re-encode the text as UTF-8"
+    )
 
-    Left to FastAPI, a body ~1,000 levels deep makes ``json`` raise ``RecursionError``,
-    answered with a bare "There was an error parsing the body".  The body is checked as the
-    route reads it (nothing is buffered a second time) with the same limit as the streams'.
+
+class JsonDepthLimit:
+    """Refuse a JSON body that is not UTF-8, or nested deeper than ``max_depth``, with 400
+    and the reason.
+
+    Left to FastAPI, both are answered with a bare "There was an error parsing the body"
+    (a body ~1,000 levels deep makes ``json`` raise ``RecursionError``; a GBK-encoded body
+    from an older app fails to decode).  The body is checked as the route reads it (nothing
+    is buffered a second time) with the same depth limit as the streams'.
     """
 
     def __init__(self, app: ASGIApp, max_depth: int, exempt: tuple[str, ...] = ()) -> None:
@@ -207,6 +217,12 @@ class JsonDepthLimit:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    try:
+                        body.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise HTTPException(
+                            status.HTTP_400_BAD_REQUEST, not_utf8_detail(exc.start)
+                        ) from exc
                     try:
                         codec.check_depth(body, self.max_depth)
                     except codec.PayloadError as exc:

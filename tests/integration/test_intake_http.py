@@ -148,6 +148,18 @@ async def test_malformed_requests_are_4xx_never_5xx(
     assert response.json()["detail"]
 
 
+async def test_a_body_not_in_utf8_says_so(http: httpx.AsyncClient) -> None:
+    """A GBK-encoded grievance (an older app's default) is refused with the reason, not a
+    bare parse error, and nothing is accepted."""
+    body = json.dumps(grievance_body(description="站点扣了我三天的工资"), ensure_ascii=False)
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = await http.post("/v1/grievances", content=body.encode("gbk"), headers=headers)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("body is not UTF-8 (invalid byte at position ")
+    assert "GBK" in detail
+
+
 async def test_description_over_5000_chars_is_422(http: httpx.AsyncClient) -> None:
     """Text length limits are enforced with the field path."""
     body = grievance_body(description="长" * 5001)
