@@ -155,6 +155,9 @@ def grievance_router(
         principal: Principal = can_submit,
     ) -> JSONResponse:
         """Submit a grievance; `category` and `urgency` are classified when left out."""
+        refused = intake.worker_refusal(body.worker.id)
+        if refused:
+            return JSONResponse({"detail": refused}, status.HTTP_422_UNPROCESSABLE_CONTENT)
         key = _one_key(idempotency_key, body.idempotency_key)
         outcome = await intake.submit(
             body, source=principal.source, channel=Channel.HTTP, idempotency_key=key

@@ -55,6 +55,7 @@ def build_app(
             config.pseudonym_secret, (k.key_sha256 for k in config.api_keys)
         ),
         on_accepted=TransitionMetrics(registry, times=False).submitted,
+        unit_ids=frozenset(unit_names(config.directory)),
     )
     stream_intake = StreamConsumer(
         client, settings, keys.intake, GROUP_INTAKE, StreamIntake(intake, scripts, keys)

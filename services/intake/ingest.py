@@ -61,6 +61,10 @@ class StreamIntake:
             if isinstance(parsed, list):
                 rejects.append((entry, parsed, body.get("source")))
                 continue
+            refused = self.intake.worker_refusal(parsed.worker.id)
+            if refused:
+                rejects.append((entry, refused, parsed.source))
+                continue
             key = parsed.idempotency_key or f"stream:{entry.id}"
             try:
                 request = self.intake.prepare(

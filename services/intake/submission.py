@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from services.intake.civic import CivicIndex
 from services.intake.classify import RuleSet
 from services.intake.decide import classify
+from services.intake.validation import FieldError
 from shared import store
 from shared.events import Channel, Grievance, GrievanceIn
 from shared.ids import new_grievance_id, tracking_no
@@ -77,11 +78,31 @@ class Intake:
     pseudonym_secret: str = field(default="", repr=False)
     # Told every accepted grievance (intake's ``submitted`` counter).
     on_accepted: Callable[[Grievance], None] | None = None
+    # The directory's unit ids: a worker may not take one as their id (see worker_refusal).
+    unit_ids: frozenset[str] = frozenset()
     # Accepts of concurrent HTTP requests waiting for the next pipeline (see _accept_soon).
     _queued: list[tuple[store.AcceptRequest, asyncio.Future[store.AcceptResult]]] = field(
         default_factory=list, init=False, repr=False
     )
     _flushes: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
+
+    def worker_refusal(self, worker_id: str) -> list[FieldError]:
+        """Return why ``worker_id`` cannot file a grievance (one field error), or nothing.
+
+        A worker whose id is a unit's id could never act on their own grievance: the unit's
+        role is what the directory says that id is.
+        """
+        if worker_id not in self.unit_ids:
+            return []
+        return [
+            {
+                "loc": ["body", "worker", "id"],
+                "field": "worker.id",
+                "msg": f"'{worker_id}' is the id of a unit of the directory, not of a worker; "
+                "give the worker an id of their own (e.g. the app's account id)",
+                "type": "value_error",
+            }
+        ]
 
     async def submit(
         self,

@@ -148,6 +148,18 @@ async def test_malformed_requests_are_4xx_never_5xx(
     assert response.json()["detail"]
 
 
+async def test_a_worker_id_that_names_a_unit_is_422(http: httpx.AsyncClient, redis: Redis) -> None:
+    """A worker id equal to a unit's id (the worker could never act on it) is refused."""
+    body = grievance_body()
+    body["worker"]["id"] = "b-zto-east"
+    response = await http.post("/v1/grievances", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["field"] == "worker.id"
+    assert "not of a worker" in error["msg"]
+    assert await redis.xlen(KEYS.submitted) == 0
+
+
 async def test_a_body_not_in_utf8_says_so(http: httpx.AsyncClient) -> None:
     """A GBK-encoded grievance (an older app's default) is refused with the reason, not a
     bare parse error, and nothing is accepted."""

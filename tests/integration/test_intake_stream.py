@@ -98,6 +98,22 @@ async def test_malformed_entries_are_rejected_with_reasons_and_the_consumer_goes
     assert await eventually(lambda: _acked(redis))
 
 
+async def test_a_worker_id_that_names_a_unit_is_rejected_with_the_reason(
+    intake_app: FastAPI, redis: Redis
+) -> None:
+    """A worker filed as 'm-wang' (a member's id) could never act on the grievance: the
+    entry is rejected saying so, and the next entry is accepted."""
+    taken = stream_body()
+    taken["worker"]["id"] = "m-wang"
+    bad = await publish(redis, taken)
+    await publish(redis, stream_body())
+    (record,) = await eventually(lambda: _at_least(rejected(redis), 1))
+    assert record["entry_id"] == bad
+    assert record["errors"][0]["field"] == "worker.id"
+    assert "id of a unit of the directory" in record["reasons"][0]
+    assert len(await eventually(lambda: submitted(redis))) == 1
+
+
 async def _at_least(probe: Any, n: int) -> list[dict[str, Any]] | None:
     items: list[dict[str, Any]] = await probe
     return items if len(items) >= n else None
