@@ -157,15 +157,16 @@ def frozen_sets() -> dict[str, Labelled]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     data = importlib.import_module("tests.unit.classify_data")
-    return {"A": data.EVAL_A, "B": data.EVAL_B, "C": data.EVAL_C}
+    return {"A": data.EVAL_A, "B": data.EVAL_B, "C": data.EVAL_C, "D": data.EVAL_D}
 
 
 def run(rules: RuleSet, *, training: bool = True) -> str:
-    """Return the full evaluation text: sets B and C, then the training sets, then speed."""
+    """Return the full evaluation text: sets B, C and D, then the training sets, then speed."""
     sets = frozen_sets()
     parts = [
         render(evaluate(rules, "set B (frozen, never tuned on)", sets["B"])),
         render(evaluate(rules, "set C (frozen, never tuned on)", sets["C"])),
+        render(evaluate(rules, "set D (frozen, never tuned on)", sets["D"])),
     ]
     if training:
         corpus = corpus_as_labelled(read_corpus())
@@ -180,6 +181,6 @@ def run(rules: RuleSet, *, training: bool = True) -> str:
                 confusion=False,
             )
         )
-    texts = [text for name in ("B", "C") for text, _, _ in sets[name]]
+    texts = [text for name in ("B", "C", "D") for text, _, _ in sets[name]]
     parts.append(f"speed: {ms_per_text(rules, texts):.3f} ms per text (category and urgency)")
     return "\n\n".join(parts)

@@ -26,6 +26,8 @@ thanks; ``normal`` — everything else.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.events import Category, Urgency
 
 C = Category
@@ -823,3 +825,19 @@ EVAL_C: Labelled = [
     ("Great job on the new rest area, the hot water is much appreciated", C.OTHER, U.LOW),
     ("How do I reset my password for the grievance app?", C.OTHER, U.LOW),
 ]
+
+
+def _read_set(name: str) -> Labelled:
+    """Return a frozen set kept as ``category<TAB>urgency<TAB>text`` lines (``#`` comments)."""
+    path = Path(__file__).with_name(name)
+    rows: Labelled = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            category, urgency, text = line.split("\t", 2)
+            rows.append((text, Category(category), Urgency(urgency)))
+    return rows
+
+
+# Set D — frozen on 2026-12-02 before that day's tuning, written without reading the rules,
+# the model, the corpus or sets A–C (see its header); never tuned on.
+EVAL_D: Labelled = _read_set("classify_set_d.tsv")
