@@ -20,7 +20,7 @@ from zhitong.cli.common import (
     print_json,
     with_redis,
 )
-from zhitong.cli.listing import ConfigOption, load_directory
+from zhitong.cli.listing import ConfigOption, load_units
 from zhitong.i18n import Lang, word
 
 
@@ -120,8 +120,7 @@ def show(
     from zhitong import render  # noqa: PLC0415
 
     keys = Keys(prefix)
-    directory = load_directory(config)
-    units = views.unit_names(directory.directory) if directory else {}
+    units = load_units(config)
 
     async def load(client: Redis) -> views.Stored | None:
         found = await store.resolve_id(client, keys, grievance)
@@ -160,11 +159,9 @@ def stats(
     overdue counts — overall, per unit and per tier (the same numbers as GET /v1/stats), of
     every grievance or of those submitted in [--since, --until)."""
     from shared import stats as kpis  # noqa: PLC0415
-    from shared import views  # noqa: PLC0415
     from zhitong import render  # noqa: PLC0415
 
-    directory = load_directory(config)
-    units = views.unit_names(directory.directory) if directory else {}
+    units = load_units(config)
     names = {unit: ref.name for unit, ref in units.items() if ref.name}
     first, end = (d.date() if d else None for d in (since, until))
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from redis.asyncio import Redis
@@ -29,6 +29,9 @@ from zhitong.cli.common import (
     with_redis,
 )
 from zhitong.i18n import Lang
+
+if TYPE_CHECKING:
+    from shared.views import UnitRef
 
 DEFAULT_CONFIG = Path("config/demo.yaml")  # the services' default (shared/settings.py)
 TIMES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
@@ -49,6 +52,14 @@ def load_directory(config: Path | None) -> Config | None:
         return load_config(config or DEFAULT_CONFIG)
     except ValueError as exc:
         fail(f"config for unit names: {exc}")
+
+
+def load_units(config: Path | None) -> dict[str, UnitRef]:
+    """Return the directory's units by id, named (empty when there is no config to read)."""
+    from shared.views import unit_names  # noqa: PLC0415 - keeps the CLI start light
+
+    directory = load_directory(config)
+    return unit_names(directory.directory) if directory else {}
 
 
 def _ms(moment: datetime | None) -> int | None:
