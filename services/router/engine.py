@@ -272,19 +272,27 @@ class Engine:
         original = records.get(grievance.duplicate_of) if grievance.duplicate_of else None
         routed_first: tuple[str, ...] = ()
         if first is not None and original is not None:
-            source, source_pick = first
-            source_route = self._route(source)
-            _status, first_event = lifecycle.assign(
-                original,
-                (source_pick, *source_route.upper),
-                self._snapshot(source),
-                first_tier=source_route.first_tier,
-                note=source_route.note,
-                now=now,
-            )
+            _status, first_event = self._decide_route(original, *first, now)
             routed_first = (first_event, original.get("assignee"))
+        status, event_id = self._decide_route(record, grievance, pick, now, original)
+        commit.add(record)
+        if status == "linked" and original is not None:
+            commit.expect(original)
+            commit.add(original)
+            return commit, Outcome("linked", (event_id, original.id, *routed_first))
+        return commit, Outcome("assigned", (event_id, pick.unit))
+
+    def _decide_route(
+        self,
+        record: Record,
+        grievance: Grievance,
+        pick: Link,
+        now: int,
+        original: Record | None = None,
+    ) -> tuple[str, str]:
+        """Let the lifecycle assign ``record`` to ``pick`` and the units above it."""
         route = self._route(grievance)
-        status, event_id = lifecycle.assign(
+        return lifecycle.assign(
             record,
             (pick, *route.upper),
             self._snapshot(grievance),
@@ -293,12 +301,6 @@ class Engine:
             now=now,
             original=original,
         )
-        commit.add(record)
-        if status == "linked" and original is not None:
-            commit.expect(original)
-            commit.add(original)
-            return commit, Outcome("linked", (event_id, original.id, *routed_first))
-        return commit, Outcome("assigned", (event_id, pick.unit))
 
     # --- act ---
 
